@@ -1,0 +1,27 @@
+/**
+ * The publisher port. Adapters: Redis (`redis-publisher.ts`) and in-process (`in-process-publisher.ts`).
+ * One contract suite (test/contract/publisher.test.ts) runs against both.
+ */
+
+export interface Message {
+  channel: string;
+  /** The exact payload text (JSON), published verbatim. */
+  payload: string;
+}
+
+export type MessageHandler = (message: Message) => void;
+
+export interface Publisher {
+  /** True when messages survive this process (Redis): the sync engine then keeps an outbox. */
+  readonly durable: boolean;
+  /**
+   * Publishes messages in order. Resolves once the backend accepted all of them; rejects (without
+   * partial retry) if any failed. Callers retry and coalesce; adapters do not.
+   */
+  publish(messages: readonly Message[]): Promise<void>;
+  /** Subscribes to a channel. Resolves once the subscription is active; the result unsubscribes. */
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  /** True while the backend is reachable (for readiness). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+/**
+ * Ports the sync engine, controllers and cluster API use. Adapters (`sqlite/`, `postgres/`) implement
+ * them; callers never import an adapter. One contract suite (test/contract) runs against every adapter.
+ */
+import type {
+  ClusterRow,
+  InstanceMetrics,
+  InstancePhase,
+  InstanceRecord,
+  InstanceRow,
+  PrebuildRow,
+  WorkspaceRow,
+} from './types.js';
+
+/** One instance write inside a batch. */
+export interface InstanceWrite {
+  /** The complete next row. Only the bridge-owned columns are written for an existing row. */
+  row: InstanceRow;
+  /** The complete, already merged metrics value to store, or undefined to leave the metrics row alone. */
+  metrics?: InstanceMetrics;
+  /** Set when the bridge adopts an instance unknown to the database: the rows are inserted if absent. */
+  adopt?: { workspace: WorkspaceRow };
+  /** Notification to record in the outbox with the write (only when the batch asks for an outbox). */
+  notify?: InstanceNotification;
+}
+
+/** What other services are told about an instance change (`chan:workspace-instances`). */
+export interface InstanceNotification {
+  ownerID: string;
+  instanceID: string;
+  workspaceID: string;
+}
+
+export interface BatchOptions {
+  /** Record each write's `notify` in the outbox in the same transaction (durable publishers only). */
+  outbox: boolean;
+}
+
+/** Outcome of one batch. Every write's id is in exactly one of the two lists. */
+export interface BatchResult {
+  /** Ids whose row was written. */
+  applied: string[];
+  /**
+   * Ids not written because the stored row has a newer `status_version` (another writer won) or the
+   * row no longer exists. The caller drops its cached copy and re-reads.
+   */
+  conflicted: string[];
+}
+
+/** What a store can do, so that callers pick strategies without knowing the backend. */
+export interface StoreCapabilities {
+  /** Several processes may write concurrently (PostgreSQL) or only this one (SQLite file). */
+  readonly concurrentWriters: boolean;
+  /** A good upper bound for the number of writes in one batch. */
+  readonly maxBatchSize: number;
+}
+
+export interface InstanceStore {
+  /** Loads the given instances with owner, workspace type and metrics. Unknown ids are absent. */
+  loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>>;
+  /** Loads every instance of a cluster whose phase is not `stopped` (cache warm-up at connect). */
+  loadActiveInstances(clusterName: string): Promise<InstanceRecord[]>;
+  /**
+   * Writes a batch in one transaction. Each row is written only if the stored `status_version` is not
+   * newer than the row's. Throws only when the transaction as a whole fails (nothing written).
+   */
+  writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult>;
+  /** Lists instances of a cluster in the given phases (for controllers and deregistration). */
+  listInstances(filter: { clusterName?: string; phases?: readonly InstancePhase[] }): Promise<InstanceRecord[]>;
+}
+
+export interface OutboxStore {
+  /** Notifications recorded by committed batches and not yet acknowledged, oldest first. */
+  pendingNotifications(limit: number): Promise<InstanceNotification[]>;
+  /** Removes delivered notifications. */
+  ackNotifications(instanceIds: readonly string[]): Promise<void>;
+}
+
+export interface PrebuildStore {
+  findPrebuildByWorkspaceId(workspaceId: string): Promise<PrebuildRow | undefined>;
+  /** Writes state, snapshot, error and status_version if the stored version is not newer. Returns whether it wrote. */
+  updatePrebuild(row: PrebuildRow): Promise<boolean>;
+}
+
+/** Columns of a cluster a caller may change; absent keys are left alone. */
+export type ClusterPatch = Partial<Omit<ClusterRow, 'name' | 'createdAt' | 'updatedAt'>>;
+
+export interface ClusterStore {
+  listClusters(): Promise<ClusterRow[]>;
+  getCluster(name: string): Promise<ClusterRow | undefined>;
+  /** Inserts a new cluster. Throws `ClusterExistsError` when the name is taken. */
+  insertCluster(row: ClusterRow): Promise<void>;
+  /** Changes only the given columns (and `updated_at`). Returns false when there is no such cluster. */
+  updateCluster(name: string, patch: ClusterPatch): Promise<boolean>;
+  /** Deletes a cluster. Returns false when there was none. */
+  deleteCluster(name: string): Promise<boolean>;
+}
+
+/** The whole store: one object per process, opened by `openStore`. */
+export interface Store extends InstanceStore, OutboxStore, PrebuildStore, ClusterStore {
+  readonly capabilities: StoreCapabilities;
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  /** A trivial query, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by `insertCluster` when a cluster of that name exists. */
+export class ClusterExistsError extends Error {
+  readonly code = 'CLUSTER_EXISTS';
+  constructor(name: string) {
+    super(`a workspace cluster named "${name}" already exists`);
+    this.name = 'ClusterExistsError';
+  }
+}
