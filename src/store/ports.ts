@@ -96,8 +96,21 @@ export interface ClusterStore {
   deleteCluster(name: string): Promise<boolean>;
 }
 
+/**
+ * Rows the platform creates (workspaces, instances). The bridge uses it to adopt unknown instances
+ * (`--adopt-unknown`); tests and the demo use it to seed what the platform would have written.
+ */
+export interface PlatformStore {
+  /** Inserts workspaces; rows whose id exists are left as they are. */
+  createWorkspaces(rows: readonly WorkspaceRow[]): Promise<void>;
+  /** Inserts instances (and empty metrics); rows whose id exists are left as they are. */
+  createInstances(rows: readonly InstanceRow[]): Promise<void>;
+  /** Inserts prebuilds; rows whose id exists are left as they are. */
+  createPrebuilds(rows: readonly PrebuildRow[]): Promise<void>;
+}
+
 /** The whole store: one object per process, opened by `openStore`. */
-export interface Store extends InstanceStore, OutboxStore, PrebuildStore, ClusterStore {
+export interface Store extends InstanceStore, OutboxStore, PrebuildStore, ClusterStore, PlatformStore {
   readonly capabilities: StoreCapabilities;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
