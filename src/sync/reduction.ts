@@ -45,8 +45,11 @@ export type ReductionEvent =
   | { type: 'failed-condition-kept' };
 
 export type Reduction =
-  /** Nothing to write. `statusVersion` is the version to remember as seen (identical case). */
-  | { kind: 'skip'; reason: 'stale' | 'identical'; statusVersion: bigint }
+  /**
+   * Nothing to write. `statusVersion` is the version to remember as seen (the larger of stored and
+   * incoming). `after-stopped`: a non-RUNNING, non-STOPPED phase for a stopped instance.
+   */
+  | { kind: 'skip'; reason: 'stale' | 'identical' | 'after-stopped'; statusVersion: bigint; events: ReductionEvent[] }
   | {
       kind: 'apply';
       /** The complete next row (updatedAt = observedAt). */
