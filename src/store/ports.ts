@@ -65,6 +65,8 @@ export interface InstanceStore {
    * newer than the row's. Throws only when the transaction as a whole fails (nothing written).
    */
   writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult>;
+  /** Number of instances per phase (progress display, operators). */
+  countInstancesByPhase(): Promise<Map<InstancePhase, number>>;
   /** Lists instances of a cluster in the given phases (for controllers and deregistration). */
   listInstances(filter: { clusterName?: string; phases?: readonly InstancePhase[] }): Promise<InstanceRecord[]>;
 }

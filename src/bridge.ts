@@ -1,0 +1,254 @@
+/**
+ * Composition root: builds every component with `new`, in dependency order, and returns an object
+ * with start() and stop(). Tests call the same function with their own store, publisher or config.
+ */
+import type { BridgeConfig } from './config/config.js';
+import { ClusterSupervisor, type ClusterSpec } from './clusters/cluster-supervisor.js';
+import { errorMessage } from './lifecycle/abort.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { OpsHttpServer, type Readiness } from './observability/http-server.js';
+import { openPublisher } from './pubsub/open-publisher.js';
+import { Notifier } from './pubsub/notifier.js';
+import type { Publisher } from './pubsub/ports.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/ports.js';
+import { reduceStatus } from './sync/status-reducer.js';
+import { SyncEngine, type SyncProbe } from './sync/sync-engine.js';
+import { validateStatus } from './sync/validate-status.js';
+import { SimulatedWsManager } from './wsman/simulator/index.js';
+
+/** Optional pieces a caller (a test, the benchmark) provides instead of the defaults. */
+export interface BridgeDeps {
+  logger: Logger;
+  metrics?: Metrics;
+  store?: Store;
+  publisher?: Publisher;
+  probe?: SyncProbe;
+  /** Start the operator HTTP server. @default true */
+  http?: boolean;
+}
+
+export const BRIDGE_STATES = ['idle', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
+/** Lifecycle of the whole bridge. */
+export type BridgeState = (typeof BRIDGE_STATES)[number];
+
+/** Everything the running bridge is made of, for the CLI, tests and the benchmark. */
+export interface Bridge {
+  readonly state: BridgeState;
+  readonly store: Store;
+  readonly engine: SyncEngine;
+  readonly notifier: Notifier;
+  readonly supervisor: ClusterSupervisor;
+  readonly metrics: Metrics;
+  /** Port of the operator HTTP server once started. */
+  readonly httpPort: number | undefined;
+  /** The built-in simulated ws-manager, when the demo runs. */
+  readonly simulator: SimulatedWsManager | undefined;
+  start(): Promise<void>;
+  /** Ordered teardown; every step runs even if an earlier one failed. Resolves true when clean. */
+  stop(): Promise<boolean>;
+}
+
+/** Grace for writing what is still in memory on shutdown. */
+const DRAIN_GRACE_MS = 10_000;
+
+/** Builds the bridge. Opens the store and publisher (no network I/O beyond that until start()). */
+export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeDeps): Promise<Bridge> {
+  const logger = deps.logger;
+  const metrics = deps.metrics ?? createMetrics();
+  const store = deps.store ?? (await openStore(config.databaseUrl, { logger }));
+  const publisher = deps.publisher ?? (await openPublisher(config.redisUrl, logger));
+  const notifier = new Notifier({
+    publisher,
+    logger,
+    outbox: publisher.durable ? store : undefined,
+    backoff: config.wsman.backoff,
+    onPublished: (type, ok, count) => metrics.redisUpdatesPublishedTotal.inc({ type, error: String(!ok) }, count),
+  });
+  const engine = new SyncEngine({
+    store,
+    notify: (n) => notifier.notifyInstances(n),
+    validate: validateStatus,
+    reduce: reduceStatus,
+    logger,
+    metrics,
+    adoptUnknown: config.adoptUnknown || config.demo.enabled,
+    outbox: publisher.durable,
+    backoff: config.wsman.backoff,
+    probe: deps.probe,
+  });
+  const supervisor = new ClusterSupervisor({
+    sink: engine,
+    logger,
+    metrics,
+    backoff: config.wsman.backoff,
+    healthyResetMs: config.wsman.healthyResetMs,
+    unaryDeadlineMs: config.wsman.unaryDeadlineMs,
+    tlsServerName: config.wsman.tlsServerName,
+    allowPlaintext: config.allowPlaintextClusters,
+  });
+  return new BridgeRuntime(config, { logger, metrics, store, publisher, notifier, engine, supervisor, http: deps.http ?? true });
+}
+
+interface Parts {
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  publisher: Publisher;
+  notifier: Notifier;
+  engine: SyncEngine;
+  supervisor: ClusterSupervisor;
+  http: boolean;
+}
+
+class BridgeRuntime implements Bridge {
+  readonly #config: Readonly<BridgeConfig>;
+  readonly #p: Parts;
+  #state: BridgeState = 'idle';
+  #startPromise: Promise<void> | undefined;
+  #stopPromise: Promise<boolean> | undefined;
+  #http: OpsHttpServer | undefined;
+  #httpPort: number | undefined;
+  #simulator: SimulatedWsManager | undefined;
+  #demoAbort = new AbortController();
+
+  constructor(config: Readonly<BridgeConfig>, parts: Parts) {
+    this.#config = config;
+    this.#p = parts;
+  }
+
+  get state(): BridgeState {
+    return this.#state;
+  }
+  get store(): Store {
+    return this.#p.store;
+  }
+  get engine(): SyncEngine {
+    return this.#p.engine;
+  }
+  get notifier(): Notifier {
+    return this.#p.notifier;
+  }
+  get supervisor(): ClusterSupervisor {
+    return this.#p.supervisor;
+  }
+  get metrics(): Metrics {
+    return this.#p.metrics;
+  }
+  get httpPort(): number | undefined {
+    return this.#httpPort;
+  }
+  get simulator(): SimulatedWsManager | undefined {
+    return this.#simulator;
+  }
+
+  start(): Promise<void> {
+    this.#startPromise ??= this.#start().catch((error: unknown) => {
+      this.#state = 'failed';
+      this.#startPromise = undefined;
+      throw error;
+    });
+    return this.#startPromise;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#state !== 'idle' && this.#state !== 'failed') throw new Error(`cannot start a bridge that is ${this.#state}`);
+    this.#state = 'starting';
+    const { store, notifier, supervisor, logger } = this.#p;
+    await store.migrate();
+    await notifier.start();
+    if (this.#p.http) await this.#startHttp();
+    const clusters = this.#staticClusters();
+    if (this.#config.demo.enabled) clusters.push(await this.#startDemo());
+    await supervisor.sync(clusters);
+    this.#state = 'running';
+    logger.info({ clusters: clusters.map((c) => c.name), httpPort: this.#httpPort }, 'ws-manager-bridge is running');
+  }
+
+  #staticClusters(): ClusterSpec[] {
+    return this.#config.staticClusters.map((c) => ({
+      name: c.name,
+      url: c.url,
+      tls: c.tls ?? null,
+      state: c.state,
+      score: c.score,
+      static: true,
+    }));
+  }
+
+  async #startDemo(): Promise<ClusterSpec> {
+    const simulator = new SimulatedWsManager({ logger: this.#p.logger.child({ component: 'simulator' }) });
+    this.#simulator = simulator;
+    const port = await simulator.listen(0, '127.0.0.1');
+    const { workspaces, updatesPerSecond } = this.#config.demo;
+    void simulator
+      .runLoad({ workspaces, updatesPerSecond, signal: this.#demoAbort.signal })
+      .catch((error: unknown) => this.#p.logger.error({ error: errorMessage(error) }, 'demo workload failed'));
+    this.#p.logger.info({ port, workspaces, updatesPerSecond }, 'no cluster configured: running a simulated ws-manager');
+    return { name: 'demo', url: `127.0.0.1:${port}`, tls: null, state: 'available', score: 50, static: true };
+  }
+
+  async #startHttp(): Promise<void> {
+    this.#http = new OpsHttpServer({
+      host: this.#config.http.host,
+      port: this.#config.http.port,
+      registry: this.#p.metrics.registry,
+      healthy: () => this.#state === 'running' || this.#state === 'starting',
+      readiness: () => this.#readiness(),
+    });
+    this.#httpPort = await this.#http.start();
+  }
+
+  async #readiness(): Promise<Readiness> {
+    const checks: Readiness['checks'] = {};
+    try {
+      await this.#p.store.ping();
+      checks.database = { ok: true };
+    } catch (error: unknown) {
+      checks.database = { ok: false, detail: errorMessage(error) };
+    }
+    checks.notifications = { ok: this.#p.publisher.healthy(), detail: `${this.#p.notifier.pending} pending` };
+    for (const [name, state] of this.#p.supervisor.states()) {
+      checks[`cluster:${name}`] = { ok: state === 'streaming', detail: state };
+    }
+    checks.bridge = { ok: this.#state === 'running', detail: this.#state };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  stop(): Promise<boolean> {
+    this.#stopPromise ??= this.#stop();
+    return this.#stopPromise;
+  }
+
+  async #stop(): Promise<boolean> {
+    await this.#startPromise?.catch(() => undefined);
+    this.#state = 'stopping';
+    const { logger } = this.#p;
+    let clean = true;
+    const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        const result = await fn();
+        if (result === false) {
+          clean = false;
+          logger.warn({ step: name }, 'shutdown step did not finish cleanly');
+        }
+      } catch (error: unknown) {
+        clean = false;
+        logger.error({ step: name, error: errorMessage(error) }, 'shutdown step failed');
+      }
+    };
+    // Intake first, then drain what is in memory, then the outputs, in reverse order of start.
+    await step('clusters', () => this.#p.supervisor.stop());
+    this.#demoAbort.abort();
+    await step('simulator', async () => this.#simulator?.close());
+    await step('sync', () => this.#p.engine.drain(DRAIN_GRACE_MS));
+    await step('notifier', () => this.#p.notifier.stop());
+    await step('publisher', () => this.#p.publisher.close());
+    await step('store', () => this.#p.store.close());
+    await step('http', async () => this.#http?.stop());
+    this.#state = 'stopped';
+    logger.info({ clean }, 'ws-manager-bridge stopped');
+    return clean;
+  }
+}

@@ -1,0 +1,86 @@
+/** The `ws-manager-bridge` command line: one async function per subcommand. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ConfigFlags } from '../config/load-config.js';
+import { migrateCommand } from './migrate-command.js';
+import { serveCommand } from './serve-command.js';
+import { simulateCommand, type SimulateFlags } from './simulate-command.js';
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number >= 0');
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function databaseOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--database-url <url>', 'sqlite:PATH or postgres://… (default ./data/bridge.db)').env('DATABASE_URL'))
+    .option('--config <path>', "the original bridge's JSON config file (env WSMAN_BRIDGE_CONFIGPATH)")
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('LOG_LEVEL'));
+}
+
+/** Builds the program; `run` receives the exit code of the chosen subcommand. */
+export function buildProgram(run: (work: () => Promise<number>) => void): Command {
+  const program = new Command('ws-manager-bridge')
+    .description('Streams workspace status from ws-manager clusters into the platform database')
+    .showHelpAfterError()
+    .exitOverride();
+
+  databaseOptions(program.command('serve').description('run the bridge'))
+    .addOption(new Option('--redis-url <url>', 'Redis for notifications (default: in-process)').env('REDIS_URL'))
+    .option('--cluster <name=url>', 'a ws-manager to stream from (repeatable)', collect)
+    .option('--adopt-unknown', 'create rows for instances the database does not know')
+    .option('--allow-plaintext-clusters', 'allow ws-manager connections without TLS (development)')
+    .option('--http-addr <host:port>', 'metrics/health/readiness (env BRIDGE_HTTP_ADDR, default 127.0.0.1:9500)')
+    .option('--cluster-service-addr <host:port>', 'ClusterService gRPC (env CLUSTER_SERVICE_ADDR, default 127.0.0.1:8080)')
+    .option('--no-demo', 'do not start the simulated ws-manager when no cluster is configured')
+    .option('--demo-workspaces <n>', 'live workspaces of the demo workload', int)
+    .option('--demo-rate <n>', 'status updates per second of the demo workload', int)
+    .option('--progress', 'print a progress line every 2 s on stderr')
+    .action((opts: Record<string, unknown>) => run(() => serveCommand(toConfigFlags(opts))));
+
+  databaseOptions(program.command('migrate').description('apply database migrations and exit')).action(
+    (opts: Record<string, unknown>) => run(() => migrateCommand(toConfigFlags(opts))),
+  );
+
+  program
+    .command('simulate')
+    .description('run a simulated ws-manager (real wsman protocol) for tests and demos')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <n>', 'listen port (0 picks one)', int, 0)
+    .option('--workspaces <n>', 'live workspaces to drive through lifecycles', int, 0)
+    .option('--rate <n>', 'status updates per second (0: as fast as possible)', int, 10)
+    .option('--updates <n>', 'stop the load after this many updates', int)
+    .option('--stamp-emit-time', 'annotate each status with its emit time (benchmarks)')
+    .option('--tls-cert <path>', 'serve TLS with this certificate (PEM)')
+    .option('--tls-key <path>', 'key of --tls-cert (PEM)')
+    .option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS)')
+    .addOption(new Option('--log-level <level>').env('LOG_LEVEL'))
+    .action((opts: SimulateFlags) => run(() => simulateCommand(opts)));
+
+  return program;
+}
+
+function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
+  const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+  const bool = (k: string): boolean | undefined => (typeof opts[k] === 'boolean' ? (opts[k] as boolean) : undefined);
+  const num = (k: string): number | undefined => (typeof opts[k] === 'number' ? (opts[k] as number) : undefined);
+  return {
+    configPath: str('config'),
+    databaseUrl: str('databaseUrl'),
+    redisUrl: str('redisUrl'),
+    clusters: Array.isArray(opts.cluster) ? (opts.cluster as string[]) : undefined,
+    adoptUnknown: bool('adoptUnknown'),
+    allowPlaintextClusters: bool('allowPlaintextClusters'),
+    httpAddr: str('httpAddr'),
+    clusterServiceAddr: str('clusterServiceAddr'),
+    logLevel: str('logLevel'),
+    demo: opts.demo === false ? false : undefined,
+    demoWorkspaces: num('demoWorkspaces'),
+    demoRate: num('demoRate'),
+    progress: bool('progress'),
+  };
+}

@@ -1,0 +1,57 @@
+/** The progress line `npm start` shows: instances per phase, updates applied, cluster streams. */
+import type { Bridge } from '../bridge.js';
+
+const ORDER = ['pending', 'creating', 'initializing', 'running', 'stopping', 'stopped', 'interrupted', 'unknown'];
+
+/** Formats one progress line from what the bridge reports. Pure. */
+export function formatProgress(input: {
+  phases: ReadonlyMap<string, number>;
+  applied: number;
+  ratePerSecond: number;
+  clusters: ReadonlyMap<string, string>;
+  pendingNotifications: number;
+}): string {
+  const phases = [...input.phases.entries()]
+    .sort(([a], [b]) => ORDER.indexOf(a) - ORDER.indexOf(b))
+    .map(([phase, n]) => `${phase}=${n}`)
+    .join(' ');
+  const clusters = [...input.clusters.entries()].map(([name, state]) => `${name}:${state}`).join(' ');
+  return (
+    `instances ${phases || '(none yet)'} | updates applied ${input.applied} (${input.ratePerSecond.toFixed(1)}/s)` +
+    ` | notifications pending ${input.pendingNotifications} | clusters ${clusters || '(none)'}`
+  );
+}
+
+/** Prints a progress line every `intervalMs` until the returned function is called. */
+export function startProgress(bridge: Bridge, write: (line: string) => void, intervalMs = 2000): () => void {
+  let last = bridge.engine.applied;
+  let lastAt = performance.now();
+  let busy = false;
+  const tick = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const phases = await bridge.store.countInstancesByPhase();
+      const now = performance.now();
+      const applied = bridge.engine.applied;
+      const rate = ((applied - last) * 1000) / Math.max(1, now - lastAt);
+      last = applied;
+      lastAt = now;
+      write(
+        formatProgress({
+          phases,
+          applied,
+          ratePerSecond: rate,
+          clusters: bridge.supervisor.states(),
+          pendingNotifications: bridge.notifier.pending,
+        }),
+      );
+    } catch {
+      // The database may be briefly unavailable; the next tick tries again.
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,59 @@
+/** `ws-manager-bridge simulate`: a simulated ws-manager speaking the real protocol. */
+import { readFileSync } from 'node:fs';
+import { ServerCredentials } from '@grpc/grpc-js';
+import { createLogger } from '../observability/logger.js';
+import { SimulatedWsManager } from '../wsman/simulator/index.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { onShutdownSignal } from './shutdown.js';
+
+export interface SimulateFlags {
+  host: string;
+  port: number;
+  workspaces: number;
+  rate: number;
+  updates?: number;
+  stampEmitTime?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  logLevel?: string;
+}
+
+function serverCredentials(flags: SimulateFlags): ServerCredentials {
+  if (!flags.tlsCert && !flags.tlsKey) return ServerCredentials.createInsecure();
+  if (!flags.tlsCert || !flags.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
+  const ca = flags.tlsClientCa ? readFileSync(flags.tlsClientCa) : null;
+  return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(flags.tlsCert), private_key: readFileSync(flags.tlsKey) }], Boolean(ca));
+}
+
+/**
+ * Serves until a signal. With --workspaces > 0 it drives that many workspaces through lifecycles at
+ * --rate updates/s (0: as fast as possible), for --updates in total when given. Prints one JSON line
+ * `{"event":"listening","port":N}` on stdout once it accepts connections, and a summary when done.
+ */
+export async function simulateCommand(flags: SimulateFlags): Promise<number> {
+  const logger = createLogger({ level: flags.logLevel ?? 'info', destination: process.stderr });
+  const simulator = new SimulatedWsManager({ logger });
+  const port = await simulator.listen(flags.port, flags.host, serverCredentials(flags));
+  process.stdout.write(`${JSON.stringify({ event: 'listening', host: flags.host, port })}\n`);
+  const abort = new AbortController();
+  const exit = onShutdownSignal({
+    logger,
+    stop: async () => {
+      abort.abort();
+      await simulator.close();
+      return true;
+    },
+  });
+  if (flags.workspaces > 0) {
+    const result = await simulator.runLoad({
+      workspaces: flags.workspaces,
+      updatesPerSecond: flags.rate,
+      totalUpdates: flags.updates,
+      stampEmitTime: flags.stampEmitTime,
+      signal: abort.signal,
+    });
+    process.stdout.write(`${JSON.stringify({ event: 'load-finished', ...result })}\n`);
+  }
+  return exit;
+}

@@ -1,0 +1,162 @@
+/**
+ * Owns one ClusterSubscriber per cluster and makes the running set follow a desired list: new
+ * clusters get a stream, removed ones are stopped with all their timers, and a changed URL or TLS
+ * material restarts that cluster's stream with the new settings. Calls to `sync` are serialised.
+ */
+import { errorMessage } from '../lifecycle/abort.js';
+import type { BackoffOptions } from '../lifecycle/backoff.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { redactUrl } from '../observability/redact.js';
+import type { ClusterState, ClusterTls } from '../store/types.js';
+import {
+  ClusterSubscriber,
+  SUBSCRIBER_STATES,
+  type StatusSink,
+  type SubscriberState,
+} from '../wsman/cluster-subscriber.js';
+
+/** What the supervisor needs to know of a cluster. */
+export interface ClusterSpec {
+  name: string;
+  url: string;
+  tls: ClusterTls | null;
+  state: ClusterState;
+  score: number;
+  /** From config rather than the database. */
+  static: boolean;
+}
+
+export interface ClusterSupervisorOptions {
+  sink: StatusSink;
+  logger: Logger;
+  metrics: Metrics;
+  backoff: BackoffOptions;
+  healthyResetMs: number;
+  unaryDeadlineMs: number;
+  tlsServerName: string;
+  /** Connect to clusters without TLS. @default false */
+  allowPlaintext: boolean;
+}
+
+/** State of a cluster as the supervisor reports it: a subscriber state, or why there is none. */
+export type ClusterConnectionState = SubscriberState | 'refused';
+
+interface Running {
+  spec: ClusterSpec;
+  subscriber: ClusterSubscriber | undefined;
+  refused?: string;
+}
+
+function sameConnection(a: ClusterSpec, b: ClusterSpec): boolean {
+  return a.url === b.url && a.tls?.ca === b.tls?.ca && a.tls?.crt === b.tls?.crt && a.tls?.key === b.tls?.key;
+}
+
+/** Keeps subscribers in line with the desired cluster list. */
+export class ClusterSupervisor {
+  readonly #o: ClusterSupervisorOptions;
+  readonly #running = new Map<string, Running>();
+  #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(options: ClusterSupervisorOptions) {
+    this.#o = options;
+  }
+
+  /** Connection state per cluster name. */
+  states(): Map<string, ClusterConnectionState> {
+    const out = new Map<string, ClusterConnectionState>();
+    for (const [name, r] of this.#running) out.set(name, r.subscriber ? r.subscriber.state : 'refused');
+    return out;
+  }
+
+  /** Specs of the clusters currently supervised. */
+  clusters(): ClusterSpec[] {
+    return [...this.#running.values()].map((r) => r.spec);
+  }
+
+  /** Makes the running set equal `desired`. Resolves when stopped streams have ended. */
+  sync(desired: readonly ClusterSpec[]): Promise<void> {
+    const run = this.#queue.then(() => this.#sync(desired));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops every stream. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    return this.sync([]);
+  }
+
+  async #sync(desired: readonly ClusterSpec[]): Promise<void> {
+    const wanted = new Map((this.#stopped ? [] : desired).map((s) => [s.name, s]));
+    const stopping: Promise<void>[] = [];
+    for (const [name, running] of this.#running) {
+      const next = wanted.get(name);
+      if (next && sameConnection(running.spec, next)) {
+        running.spec = next;
+        continue;
+      }
+      this.#running.delete(name);
+      this.#o.logger.info({ cluster: name, reason: next ? 'connection changed' : 'removed' }, 'stopping cluster stream');
+      stopping.push(this.#stopOne(running));
+    }
+    await Promise.all(stopping);
+    for (const spec of wanted.values()) {
+      if (!this.#running.has(spec.name)) this.#running.set(spec.name, this.#startOne(spec));
+    }
+    this.#updateGauges(wanted);
+  }
+
+  #startOne(spec: ClusterSpec): Running {
+    const name = spec.name;
+    if (!spec.tls && !this.#o.allowPlaintext) {
+      const refused = 'no TLS configured and plain-text clusters are not allowed (--allow-plaintext-clusters)';
+      this.#o.logger.error({ cluster: name, url: redactUrl(spec.url) }, `not connecting: ${refused}`);
+      return { spec, subscriber: undefined, refused };
+    }
+    try {
+      const subscriber = new ClusterSubscriber({
+        cluster: name,
+        target: { url: spec.url, tls: spec.tls, tlsServerName: this.#o.tlsServerName },
+        sink: this.#o.sink,
+        logger: this.#o.logger,
+        backoff: this.#o.backoff,
+        healthyResetMs: this.#o.healthyResetMs,
+        snapshotDeadlineMs: this.#o.unaryDeadlineMs,
+        onState: (state) => this.#stateGauge(name, state),
+        onReconnect: () => this.#o.metrics.clusterReconnectsTotal.inc({ workspace_cluster: name }),
+      });
+      subscriber.start();
+      this.#o.logger.info({ cluster: name, url: redactUrl(spec.url), tls: Boolean(spec.tls) }, 'cluster stream started');
+      return { spec, subscriber };
+    } catch (error: unknown) {
+      const refused = errorMessage(error);
+      this.#o.logger.error({ cluster: name, error: refused }, 'cannot connect to cluster');
+      return { spec, subscriber: undefined, refused };
+    }
+  }
+
+  async #stopOne(running: Running): Promise<void> {
+    await running.subscriber?.stop();
+    for (const state of SUBSCRIBER_STATES) {
+      this.#o.metrics.clusterStreamState.remove({ workspace_cluster: running.spec.name, state });
+    }
+  }
+
+  #stateGauge(name: string, state: SubscriberState): void {
+    if (state === 'stopped' && !this.#running.has(name)) return;
+    for (const s of SUBSCRIBER_STATES) {
+      this.#o.metrics.clusterStreamState.set({ workspace_cluster: name, state: s }, s === state ? 1 : 0);
+    }
+  }
+
+  #updateGauges(wanted: Map<string, ClusterSpec>): void {
+    this.#o.metrics.clusterScore.reset();
+    this.#o.metrics.clusterCordoned.reset();
+    for (const spec of wanted.values()) {
+      this.#o.metrics.clusterScore.set({ workspace_cluster: spec.name }, spec.score);
+      this.#o.metrics.clusterCordoned.set({ workspace_cluster: spec.name }, spec.state === 'cordoned' ? 1 : 0);
+    }
+  }
+}

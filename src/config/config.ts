@@ -1,0 +1,70 @@
+/** The bridge's compiled, frozen configuration: every value has its default applied and units in ms. */
+import type { BackoffOptions } from '../lifecycle/backoff.js';
+import type { AdmissionConstraint, ClusterState, ClusterTls } from '../store/types.js';
+
+/** A cluster from the config file or a `--cluster NAME=URL` flag; never stored in the database. */
+export interface StaticCluster {
+  name: string;
+  url: string;
+  /** Base64 PEM, read from the files the config names. Absent: plain-text connection. */
+  tls?: ClusterTls;
+  state: ClusterState;
+  score: number;
+  maxScore: number;
+  govern: boolean;
+  region: string;
+  admissionConstraints: AdmissionConstraint[];
+}
+
+/** Phase timeouts for the instance controllers, in milliseconds. */
+export interface PhaseTimeouts {
+  /** @default 3600 s */ preparingMs: number;
+  /** @default 3600 s */ buildingMs: number;
+  /** @default 600 s */ unknownMs: number;
+  /** @default 3600 s */ pendingMs: number;
+  /** @default 3600 s */ stoppingMs: number;
+}
+
+/** The built-in simulated ws-manager used when no cluster is configured. */
+export interface DemoConfig {
+  /** @default true when no cluster is configured */ enabled: boolean;
+  /** Live demo workspaces. @default 8 */ workspaces: number;
+  /** Status updates per second of the demo workload. @default 4 */ updatesPerSecond: number;
+}
+
+export interface BridgeConfig {
+  /** `DATABASE_URL`: unset → SQLite file ./data/bridge.db; `sqlite:PATH`; `postgres://…`. */
+  databaseUrl: string | undefined;
+  /** `REDIS_URL`: unset → in-process notifications. */
+  redisUrl: string | undefined;
+  /** Installation name (the original's `installation`). @default 'default' */
+  installation: string;
+  staticClusters: StaticCluster[];
+  demo: DemoConfig;
+  /** Create workspace and instance rows for instances the database does not know. @default false */
+  adoptUnknown: boolean;
+  /** Allow ws-manager connections without TLS (development, the simulator). @default false */
+  allowPlaintextClusters: boolean;
+  wsman: {
+    /** TLS server name expected on ws-manager's certificate. @default 'ws-manager' */
+    tlsServerName: string;
+    /** Reconnect backoff. @default 250 ms .. 30 s, factor 2, full jitter */
+    backoff: BackoffOptions;
+    /** A stream healthy this long resets the backoff. @default 60 s */
+    healthyResetMs: number;
+    /** Deadline of unary calls (GetWorkspaces, DescribeCluster). @default 30 s */
+    unaryDeadlineMs: number;
+  };
+  /** @default 60 s */ controllerIntervalMs: number;
+  /** @default 150 s */ controllerMaxDisconnectMs: number;
+  /** @default 60 s */ clusterReconcileIntervalMs: number;
+  timeouts: PhaseTimeouts;
+  /** Metrics, health and readiness. @default 127.0.0.1:9500 */
+  http: { host: string; port: number };
+  /** gRPC ClusterService. @default 127.0.0.1:8080 */
+  clusterService: { host: string; port: number };
+  /** pino level. @default 'info' */
+  logLevel: string;
+  /** Progress lines on stderr (instances per phase, updates applied). @default false */
+  progress: boolean;
+}

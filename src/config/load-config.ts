@@ -1,0 +1,203 @@
+/**
+ * Builds the BridgeConfig once at start: defaults < config file < environment < command-line flags.
+ * Invalid input is a startup error that names the setting.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_BACKOFF } from '../lifecycle/backoff.js';
+import type { ClusterTls } from '../store/types.js';
+import type { BridgeConfig, StaticCluster } from './config.js';
+import { parseDuration, parseHostPort } from './duration.js';
+import { configFileSchema, type ConfigFile, type StaticClusterFileEntry } from './file-schema.js';
+
+/** Settings given on the command line; undefined means "not given". */
+export interface ConfigFlags {
+  configPath?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  clusters?: string[];
+  adoptUnknown?: boolean;
+  allowPlaintextClusters?: boolean;
+  httpAddr?: string;
+  clusterServiceAddr?: string;
+  logLevel?: string;
+  demo?: boolean;
+  demoWorkspaces?: number;
+  demoRate?: number;
+  progress?: boolean;
+}
+
+/** A config error: its message names the setting and what to fix. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`config file ${path} is not valid JSON`);
+  }
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`config file ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+function readPemAsBase64(path: string, baseDir: string, field: string): string {
+  const full = isAbsolute(path) ? path : resolve(baseDir, path);
+  try {
+    return readFileSync(full).toString('base64');
+  } catch (error: unknown) {
+    throw new ConfigError(`${field}: cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function staticFromFile(entry: StaticClusterFileEntry, baseDir: string): StaticCluster {
+  let tls: ClusterTls | undefined;
+  if (entry.tls) {
+    const at = `staticBridges[${entry.name}].tls`;
+    tls = {
+      ca: readPemAsBase64(entry.tls.ca, baseDir, `${at}.ca`),
+      crt: readPemAsBase64(entry.tls.crt, baseDir, `${at}.crt`),
+      key: readPemAsBase64(entry.tls.key, baseDir, `${at}.key`),
+    };
+  }
+  return {
+    name: entry.name,
+    url: entry.url,
+    tls,
+    state: entry.state,
+    score: entry.score,
+    maxScore: entry.maxScore,
+    govern: entry.govern,
+    region: entry.region,
+    admissionConstraints: entry.admissionConstraints ?? [],
+  };
+}
+
+function staticFromFlag(flag: string): StaticCluster {
+  const eq = flag.indexOf('=');
+  const name = flag.slice(0, eq).trim();
+  const url = flag.slice(eq + 1).trim();
+  if (eq <= 0 || !name || !url || name.length > 64) {
+    throw new ConfigError(`--cluster "${flag}": use NAME=URL, e.g. --cluster eu1=127.0.0.1:8081`);
+  }
+  return { name, url, state: 'available', score: 50, maxScore: 100, govern: true, region: '', admissionConstraints: [] };
+}
+
+function seconds(env: Env, name: string, fromFile: number | undefined, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return (fromFile ?? fallback) * 1000;
+  try {
+    const ms = parseDuration(raw, 's');
+    if (ms <= 0) throw new Error('must be > 0');
+    return ms;
+  } catch (error: unknown) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+}
+
+function address(value: string, setting: string): { host: string; port: number } {
+  try {
+    return parseHostPort(value);
+  } catch (error: unknown) {
+    throw new ConfigError(`${setting}: ${(error as Error).message}`);
+  }
+}
+
+function boolEnv(env: Env, name: string): boolean | undefined {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name}: use true or false`);
+}
+
+function redisFromFile(file: ConfigFile): string | undefined {
+  return file.redis ? `redis://${file.redis.address}` : undefined;
+}
+
+/** Loads and freezes the configuration. Throws ConfigError naming the bad setting. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Readonly<BridgeConfig> {
+  const path = flags.configPath ?? env.WSMAN_BRIDGE_CONFIGPATH;
+  const file: ConfigFile = path ? readConfigFile(path) : {};
+  const baseDir = env.TELEPRESENCE_ROOT ?? process.cwd();
+  const staticClusters = [
+    ...(file.staticBridges ?? []).map((e) => staticFromFile(e, baseDir)),
+    ...(flags.clusters ?? []).map(staticFromFlag),
+  ];
+  const names = new Set<string>();
+  for (const c of staticClusters) {
+    if (names.has(c.name)) throw new ConfigError(`cluster "${c.name}" is configured twice`);
+    names.add(c.name);
+  }
+  const t = file.timeouts ?? {};
+  const demoEnabled = flags.demo ?? (staticClusters.length === 0 && boolEnv(env, 'BRIDGE_DEMO') !== false);
+  const config: BridgeConfig = {
+    databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
+    redisUrl: flags.redisUrl ?? (env.REDIS_URL || undefined) ?? redisFromFile(file),
+    installation: file.installation ?? 'default',
+    staticClusters,
+    demo: {
+      enabled: demoEnabled,
+      workspaces: flags.demoWorkspaces ?? 8,
+      updatesPerSecond: flags.demoRate ?? 4,
+    },
+    adoptUnknown: flags.adoptUnknown ?? boolEnv(env, 'ADOPT_UNKNOWN_INSTANCES') ?? false,
+    allowPlaintextClusters: flags.allowPlaintextClusters ?? boolEnv(env, 'ALLOW_PLAINTEXT_CLUSTERS') ?? false,
+    wsman: {
+      tlsServerName: env.WSMAN_TLS_SERVER_NAME || 'ws-manager',
+      backoff: { ...DEFAULT_BACKOFF },
+      healthyResetMs: 60_000,
+      unaryDeadlineMs: 30_000,
+    },
+    controllerIntervalMs: seconds(env, 'CONTROLLER_INTERVAL_SECONDS', file.controllerIntervalSeconds, 60),
+    controllerMaxDisconnectMs: seconds(env, 'CONTROLLER_MAX_DISCONNECT_SECONDS', file.controllerMaxDisconnectSeconds, 150),
+    clusterReconcileIntervalMs: seconds(
+      env,
+      'WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS',
+      file.wsClusterDBReconcileIntervalSeconds,
+      60,
+    ),
+    timeouts: {
+      preparingMs: (t.preparingPhaseSeconds ?? 3600) * 1000,
+      buildingMs: (t.buildingPhaseSeconds ?? 3600) * 1000,
+      unknownMs: (t.unknownPhaseSeconds ?? 600) * 1000,
+      pendingMs: (t.pendingPhaseSeconds ?? 3600) * 1000,
+      stoppingMs: (t.stoppingPhaseSeconds ?? 3600) * 1000,
+    },
+    http: address(flags.httpAddr ?? env.BRIDGE_HTTP_ADDR ?? '127.0.0.1:9500', 'BRIDGE_HTTP_ADDR'),
+    clusterService: address(
+      flags.clusterServiceAddr ??
+        env.CLUSTER_SERVICE_ADDR ??
+        `${file.clusterService?.host ?? '127.0.0.1'}:${file.clusterService?.port ?? 8080}`,
+      'CLUSTER_SERVICE_ADDR',
+    ),
+    logLevel: flags.logLevel ?? env.LOG_LEVEL ?? 'info',
+    progress: flags.progress ?? false,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

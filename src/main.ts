@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** Process entry of `ws-manager-bridge`: parse the command line, run one subcommand, exit with its code. */
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/program.js';
+import { CliError, EXIT } from './cli/exit-codes.js';
+import { ConfigError } from './config/load-config.js';
+import { errorMessage } from './lifecycle/abort.js';
+
+function fail(error: unknown): number {
+  if (error instanceof CliError) {
+    process.stderr.write(`ws-manager-bridge: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`ws-manager-bridge: configuration: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`ws-manager-bridge: ${errorMessage(error)}\n`);
+  if (process.env.DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+  return EXIT.failure;
+}
+
+const program = buildProgram((work) => {
+  work().then(
+    (code) => process.exit(code),
+    (error: unknown) => process.exit(fail(error)),
+  );
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error: unknown) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  process.exit(fail(error));
+}

@@ -1,0 +1,224 @@
+/**
+ * Group commit. Dirty instances accumulate while a transaction is in flight; when it returns, all of
+ * them go into the next one. A later write of an instance replaces its queued one (rows are complete
+ * states), so a burst of updates to one instance costs one row write. A failed transaction is retried:
+ * with backoff when the database is unreachable, and split in halves when the database answers but
+ * the batch is refused, so that one bad row cannot hold back the others.
+ */
+import { errorMessage, isAbortError } from '../lifecycle/abort.js';
+import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
+import { sleep } from '../lifecycle/sleep.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { BatchResult, InstanceNotification, InstanceStore, InstanceWrite } from '../store/ports.js';
+
+/** One instance's queued write and what to do once it commits. */
+export interface PendingWrite {
+  write: InstanceWrite;
+  notify: InstanceNotification;
+  /** performance.now() of every status folded into this write, for latency metrics. */
+  receivedAt: number[];
+}
+
+export interface WriteBatcherOptions {
+  store: Pick<InstanceStore, 'writeBatch'> & { ping(): Promise<void> };
+  logger: Logger;
+  metrics: Metrics;
+  /** Record notifications in the store's outbox with each batch. */
+  outbox: boolean;
+  maxBatchSize: number;
+  backoff: BackoffOptions;
+  /** Called after a transaction committed, with the writes it applied. */
+  onCommitted: (applied: PendingWrite[]) => void;
+  /** Called with ids the store refused because it holds a newer version (or the row is gone). */
+  onConflicted: (ids: string[]) => void;
+  /** Called when a write is refused on its own by a reachable database and is given up. */
+  onRejected: (id: string, error: unknown) => void;
+}
+
+/** Merges an older queued write into a newer one of the same instance. */
+function fold(older: PendingWrite, newer: PendingWrite): PendingWrite {
+  return {
+    write: {
+      row: newer.write.row,
+      metrics: newer.write.metrics ?? older.write.metrics,
+      adopt: older.write.adopt ?? newer.write.adopt,
+      notify: newer.write.notify,
+    },
+    notify: newer.notify,
+    receivedAt: older.receivedAt.concat(newer.receivedAt),
+  };
+}
+
+/** Batches instance writes into transactions. */
+export class WriteBatcher {
+  readonly #o: WriteBatcherOptions;
+  readonly #pending = new Map<string, PendingWrite>();
+  readonly #backoff: Backoff;
+  readonly #stop = new AbortController();
+  #running = false;
+  #scheduled = false;
+  #inFlight = 0;
+  #outage = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: WriteBatcherOptions) {
+    this.#o = options;
+    this.#backoff = new Backoff(options.backoff);
+  }
+
+  /** Writes queued or in flight. */
+  get dirty(): number {
+    return this.#pending.size + this.#inFlight;
+  }
+
+  /** Queues a write; replaces (and folds in) a queued write of the same instance. */
+  submit(pending: PendingWrite): void {
+    const id = pending.write.row.id;
+    const queued = this.#pending.get(id);
+    this.#pending.set(id, queued ? fold(queued, pending) : pending);
+    this.#schedule();
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  whenIdle(): Promise<void> {
+    if (this.dirty === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops retrying; what is still queued stays unwritten (the caller drained first). */
+  stop(): void {
+    this.#stop.abort();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running) return;
+    this.#scheduled = true;
+    // setImmediate lets every status already read from the sockets join the batch first.
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (this.#pending.size > 0 && !this.#stop.signal.aborted) {
+        const batch = this.#take(this.#o.maxBatchSize);
+        await this.#write(batch);
+      }
+    } finally {
+      this.#running = false;
+      if (this.dirty === 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const w of waiters) w();
+      } else if (!this.#stop.signal.aborted) {
+        this.#schedule();
+      }
+    }
+  }
+
+  #take(max: number): PendingWrite[] {
+    const batch: PendingWrite[] = [];
+    for (const [id, pending] of this.#pending) {
+      if (batch.length >= max) break;
+      batch.push(pending);
+      this.#pending.delete(id);
+    }
+    return batch;
+  }
+
+  /** Writes a batch; on failure decides between waiting out an outage and isolating a bad row. */
+  async #write(batch: PendingWrite[]): Promise<void> {
+    const error = await this.#attempt(batch);
+    if (error === undefined) return;
+    if (!(await this.#reachable())) {
+      this.#requeue(batch);
+      await this.#waitOutage(error);
+      return;
+    }
+    if (batch.length === 1) {
+      const only = batch[0] as PendingWrite;
+      this.#o.onRejected(only.write.row.id, error);
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.#write(batch.slice(0, half));
+    await this.#write(batch.slice(half));
+  }
+
+  /** One transaction. Returns the error instead of throwing. */
+  async #attempt(batch: PendingWrite[]): Promise<unknown> {
+    const started = performance.now();
+    this.#inFlight += batch.length;
+    let result: BatchResult;
+    try {
+      result = await this.#o.store.writeBatch(
+        batch.map((p) => p.write),
+        { outbox: this.#o.outbox },
+      );
+    } catch (error: unknown) {
+      this.#o.metrics.dbBatchesTotal.inc({ outcome: 'error' });
+      return error ?? new Error('write failed');
+    } finally {
+      this.#inFlight -= batch.length;
+    }
+    this.#o.metrics.dbBatchesTotal.inc({ outcome: 'ok' });
+    this.#o.metrics.dbBatchRows.observe(batch.length);
+    this.#o.metrics.dbBatchSeconds.observe((performance.now() - started) / 1000);
+    this.#recovered();
+    const applied = new Set(result.applied);
+    const committed = batch.filter((p) => applied.has(p.write.row.id));
+    if (result.conflicted.length > 0) {
+      this.#o.metrics.dbWriteConflictsTotal.inc(result.conflicted.length);
+      this.#o.onConflicted(result.conflicted);
+    }
+    if (committed.length > 0) this.#o.onCommitted(committed);
+    return undefined;
+  }
+
+  async #reachable(): Promise<boolean> {
+    try {
+      await this.#o.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Puts writes back; a newer queued write of the same instance absorbs the older one. */
+  #requeue(batch: PendingWrite[]): void {
+    for (const pending of batch) {
+      const id = pending.write.row.id;
+      const newer = this.#pending.get(id);
+      this.#pending.set(id, newer ? fold(pending, newer) : pending);
+    }
+  }
+
+  async #waitOutage(error: unknown): Promise<void> {
+    const delay = this.#backoff.next();
+    if (!this.#outage) {
+      this.#outage = true;
+      this.#o.logger.error(
+        { error: errorMessage(error), queued: this.#pending.size, retryInMs: delay },
+        'database unavailable; keeping changes in memory and retrying',
+      );
+    }
+    try {
+      await sleep(delay, this.#stop.signal);
+    } catch (e: unknown) {
+      if (!isAbortError(e)) throw e;
+    }
+  }
+
+  #recovered(): void {
+    this.#backoff.reset();
+    if (this.#outage) {
+      this.#outage = false;
+      this.#o.logger.info({ queued: this.#pending.size }, 'database reachable again');
+    }
+  }
+}

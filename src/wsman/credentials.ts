@@ -1,0 +1,67 @@
+/** TLS material for ws-manager connections: base64-encoded PEM, as the original stores it. */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import type { ClusterTls } from '../store/types.js';
+
+/** TLS material that cannot be used; the message says which part and why, never the material. */
+export class InvalidTlsError extends Error {
+  readonly code = 'INVALID_TLS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidTlsError';
+  }
+}
+
+function decodePem(value: string, part: string, marker: string): Buffer {
+  const trimmed = value.trim();
+  if (!trimmed) throw new InvalidTlsError(`tls.${part} is empty`);
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) throw new InvalidTlsError(`tls.${part} is not base64`);
+  const pem = Buffer.from(trimmed, 'base64');
+  if (!pem.toString('latin1').includes(`-----BEGIN ${marker}`)) {
+    throw new InvalidTlsError(`tls.${part} is not a base64-encoded PEM ${marker.toLowerCase()}`);
+  }
+  return pem;
+}
+
+/** Decoded and checked PEM buffers of a TLS config. */
+export interface DecodedTls {
+  ca: Buffer;
+  crt: Buffer;
+  key: Buffer;
+}
+
+/**
+ * Decodes and checks TLS material: each part is base64 PEM, the certificates parse, and the key
+ * belongs to the client certificate. Throws InvalidTlsError.
+ */
+export function decodeTls(tls: ClusterTls): DecodedTls {
+  const ca = decodePem(tls.ca, 'ca', 'CERTIFICATE');
+  const crt = decodePem(tls.crt, 'crt', 'CERTIFICATE');
+  const key = decodePem(tls.key, 'key', '');
+  let cert: X509Certificate;
+  try {
+    new X509Certificate(ca);
+  } catch {
+    throw new InvalidTlsError('tls.ca does not parse as an X.509 certificate');
+  }
+  try {
+    cert = new X509Certificate(crt);
+  } catch {
+    throw new InvalidTlsError('tls.crt does not parse as an X.509 certificate');
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new InvalidTlsError('tls.key does not parse as a private key');
+  }
+  if (!cert.checkPrivateKey(privateKey)) throw new InvalidTlsError('tls.key does not match the certificate in tls.crt');
+  return { ca, crt, key };
+}
+
+/** Channel credentials: mTLS from base64 PEM when `tls` is given, else plain text. */
+export function channelCredentials(tls: ClusterTls | undefined | null): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  const decoded = decodeTls(tls);
+  return credentials.createSsl(decoded.ca, decoded.key, decoded.crt);
+}

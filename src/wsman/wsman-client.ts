@@ -1,0 +1,109 @@
+/**
+ * A thin client for the three ws-manager calls the bridge makes. Every call takes an AbortSignal;
+ * unary calls carry a deadline.
+ */
+import { Metadata, type ChannelOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  DescribeClusterRequest,
+  GetWorkspacesRequest,
+  WorkspaceManagerClient,
+  type DescribeClusterResponse,
+  type SubscribeResponse,
+  type WorkspaceStatus,
+} from '../generated/wsman/core.js';
+import { abortError } from '../lifecycle/abort.js';
+import type { ClusterTls } from '../store/types.js';
+import { channelCredentials } from './credentials.js';
+
+/** Where and how to reach one ws-manager. */
+export interface WsmanTarget {
+  /** gRPC target, e.g. `dns:///ws-manager:8080` or `127.0.0.1:8080`. */
+  url: string;
+  tls?: ClusterTls | null;
+  /** Name the server certificate must be valid for. @default 'ws-manager' */
+  tlsServerName?: string;
+}
+
+/** Channel settings for long-lived ws-manager connections (keepalive, fast DNS re-resolution). */
+const CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.http2.min_time_between_pings_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc-node.max_session_memory': 50,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  'grpc.dns_min_time_between_resolutions_ms': 2_000,
+};
+
+/** ws-manager client for one cluster. Close it when done. */
+export class WsmanClient {
+  readonly #client: WorkspaceManagerClient;
+
+  /** Throws InvalidTlsError when the TLS material is unusable. */
+  constructor(target: WsmanTarget) {
+    const options: ChannelOptions = { ...CHANNEL_OPTIONS };
+    if (target.tls) options['grpc.ssl_target_name_override'] = target.tlsServerName ?? 'ws-manager';
+    this.#client = new WorkspaceManagerClient(target.url, channelCredentials(target.tls), options);
+  }
+
+  /** The current snapshot of all workspaces. */
+  getWorkspaces(signal: AbortSignal, deadlineMs: number): Promise<WorkspaceStatus[]> {
+    return this.#unary<GetWorkspacesRequest, WorkspaceStatus[]>(
+      (req, md, opts, cb) => this.#client.getWorkspaces(req, md, opts, (e, r) => cb(e, r?.status ?? [])),
+      GetWorkspacesRequest.fromPartial({}),
+      signal,
+      deadlineMs,
+    );
+  }
+
+  /** Cluster facts (workspace classes). */
+  describeCluster(signal: AbortSignal, deadlineMs: number): Promise<DescribeClusterResponse> {
+    return this.#unary<DescribeClusterRequest, DescribeClusterResponse>(
+      (req, md, opts, cb) => this.#client.describeCluster(req, md, opts, cb),
+      DescribeClusterRequest.fromPartial({}),
+      signal,
+      deadlineMs,
+    );
+  }
+
+  /** Opens the status stream (no deadline). Cancelled when `signal` fires. */
+  subscribe(signal: AbortSignal): ClientReadableStream<SubscribeResponse> {
+    const call = this.#client.subscribe({ mustMatch: undefined }, new Metadata());
+    const onAbort = (): void => call.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.on('close', () => signal.removeEventListener('abort', onAbort));
+    return call;
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  #unary<Req, Res>(
+    invoke: (
+      req: Req,
+      md: Metadata,
+      opts: { deadline: number },
+      cb: (error: ServiceError | null, res: Res) => void,
+    ) => { cancel(): void },
+    request: Req,
+    signal: AbortSignal,
+    deadlineMs: number,
+  ): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      const onAbort = (): void => call.cancel();
+      const call = invoke(request, new Metadata(), { deadline: Date.now() + deadlineMs }, (error, res) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) reject(abortError(signal));
+        else if (error) reject(error);
+        else resolve(res);
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
