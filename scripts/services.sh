@@ -88,7 +88,17 @@ print_env() {
 }
 
 case "${1:-}" in
-  start) install_packages; start_pg; start_redis; print_env ;;
+  start)
+    install_packages
+    started=0
+    pg_running || started=1
+    redis_running || started=1
+    start_pg
+    start_redis
+    print_env
+    # Lets a caller stop only servers it started itself (others may be sharing them).
+    echo "WSB_STARTED=$started"
+    ;;
   stop) stop_redis; stop_pg; log "stopped" ;;
   env) pg_running && redis_running && print_env ;;
   *) echo "usage: $0 start|stop|env" >&2; exit 64 ;;

@@ -13,6 +13,7 @@ export interface SimulateFlags {
   rate: number;
   updates?: number;
   stampEmitTime?: boolean;
+  waitSubscribers?: number;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -24,6 +25,21 @@ function serverCredentials(flags: SimulateFlags): ServerCredentials {
   if (!flags.tlsCert || !flags.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
   const ca = flags.tlsClientCa ? readFileSync(flags.tlsClientCa) : null;
   return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(flags.tlsCert), private_key: readFileSync(flags.tlsKey) }], Boolean(ca));
+}
+
+/** Resolves once `count` Subscribe streams are open (benchmarks start the load when the bridge listens). */
+function waitForSubscribers(simulator: SimulatedWsManager, count: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (simulator.subscriberCount >= count || signal.aborted) {
+        simulator.hooks.onSubscribe = undefined;
+        resolve();
+      }
+    };
+    simulator.hooks.onSubscribe = () => setImmediate(check);
+    signal.addEventListener('abort', check, { once: true });
+    check();
+  });
 }
 
 /**
@@ -46,6 +62,7 @@ export async function simulateCommand(flags: SimulateFlags): Promise<number> {
     },
   });
   if (flags.workspaces > 0) {
+    await waitForSubscribers(simulator, flags.waitSubscribers ?? 0, abort.signal);
     const result = await simulator.runLoad({
       workspaces: flags.workspaces,
       updatesPerSecond: flags.rate,

@@ -32,6 +32,18 @@ export interface DemoConfig {
   /** Status updates per second of the demo workload. @default 4 */ updatesPerSecond: number;
 }
 
+/** How the ClusterService listens and whom it lets in. */
+export interface ClusterServiceConfig {
+  /** @default '127.0.0.1' */ host: string;
+  /** @default 8080 */ port: number;
+  /** Bearer token callers must send (`CLUSTER_SERVICE_TOKEN`). Secret: never logged. */
+  token: string | undefined;
+  /** Server TLS: PEM file contents. With `clientCa`, clients must present a certificate it signed (mTLS). */
+  tls: { cert: Buffer; key: Buffer; clientCa: Buffer | undefined } | undefined;
+  /** Allow a non-loopback address without TLS or token (`--insecure-cluster-service`). @default false */
+  insecure: boolean;
+}
+
 export interface BridgeConfig {
   /** `DATABASE_URL`: unset → SQLite file ./data/bridge.db; `sqlite:PATH`; `postgres://…`. */
   databaseUrl: string | undefined;
@@ -61,8 +73,8 @@ export interface BridgeConfig {
   timeouts: PhaseTimeouts;
   /** Metrics, health and readiness. @default 127.0.0.1:9500 */
   http: { host: string; port: number };
-  /** gRPC ClusterService. @default 127.0.0.1:8080 */
-  clusterService: { host: string; port: number };
+  /** gRPC ClusterService. */
+  clusterService: ClusterServiceConfig;
   /** pino level. @default 'info' */
   logLevel: string;
   /** Progress lines on stderr (instances per phase, updates applied). @default false */

@@ -20,6 +20,10 @@ export interface ConfigFlags {
   allowPlaintextClusters?: boolean;
   httpAddr?: string;
   clusterServiceAddr?: string;
+  clusterServiceTlsCert?: string;
+  clusterServiceTlsKey?: string;
+  clusterServiceTlsClientCa?: string;
+  insecureClusterService?: boolean;
   logLevel?: string;
   demo?: boolean;
   demoWorkspaces?: number;
@@ -182,20 +186,49 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
       stoppingMs: (t.stoppingPhaseSeconds ?? 3600) * 1000,
     },
     http: address(flags.httpAddr ?? env.BRIDGE_HTTP_ADDR ?? '127.0.0.1:9500', 'BRIDGE_HTTP_ADDR'),
-    clusterService: address(
-      flags.clusterServiceAddr ??
-        env.CLUSTER_SERVICE_ADDR ??
-        `${file.clusterService?.host ?? '127.0.0.1'}:${file.clusterService?.port ?? 8080}`,
-      'CLUSTER_SERVICE_ADDR',
-    ),
+    clusterService: clusterServiceConfig(flags, env, file),
     logLevel: flags.logLevel ?? env.LOG_LEVEL ?? 'info',
     progress: flags.progress ?? false,
   };
   return deepFreeze(config);
 }
 
+function readFileSetting(path: string | undefined, setting: string): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (error: unknown) {
+    throw new ConfigError(`${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function clusterServiceConfig(flags: ConfigFlags, env: Env, file: ConfigFile): BridgeConfig['clusterService'] {
+  const where = address(
+    flags.clusterServiceAddr ??
+      env.CLUSTER_SERVICE_ADDR ??
+      `${file.clusterService?.host ?? '127.0.0.1'}:${file.clusterService?.port ?? 8080}`,
+    'CLUSTER_SERVICE_ADDR',
+  );
+  const cert = readFileSetting(flags.clusterServiceTlsCert ?? env.CLUSTER_SERVICE_TLS_CERT, 'CLUSTER_SERVICE_TLS_CERT');
+  const key = readFileSetting(flags.clusterServiceTlsKey ?? env.CLUSTER_SERVICE_TLS_KEY, 'CLUSTER_SERVICE_TLS_KEY');
+  const clientCa = readFileSetting(
+    flags.clusterServiceTlsClientCa ?? env.CLUSTER_SERVICE_TLS_CLIENT_CA,
+    'CLUSTER_SERVICE_TLS_CLIENT_CA',
+  );
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError('CLUSTER_SERVICE_TLS_CERT and CLUSTER_SERVICE_TLS_KEY go together');
+  }
+  if (clientCa && !cert) throw new ConfigError('CLUSTER_SERVICE_TLS_CLIENT_CA needs CLUSTER_SERVICE_TLS_CERT and _KEY');
+  return {
+    ...where,
+    token: env.CLUSTER_SERVICE_TOKEN || undefined,
+    tls: cert && key ? { cert, key, clientCa } : undefined,
+    insecure: flags.insecureClusterService ?? boolEnv(env, 'INSECURE_CLUSTER_SERVICE') ?? false,
+  };
+}
+
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }

@@ -14,6 +14,7 @@ import type { InstanceRecord } from '../store/types.js';
 import type { StatusSink } from '../wsman/cluster-subscriber.js';
 import { adoptedRecord, workspaceTypeOf } from './adopt.js';
 import { InstanceLoader } from './instance-loader.js';
+import { markStopped } from './mark-stopped.js';
 import { OnceLog } from './once-log.js';
 import type { ReductionEvent, StatusReducer, ValidStatus, ValidationResult } from './reduction.js';
 import { WriteBatcher, type PendingWrite } from './write-batcher.js';
@@ -54,11 +55,19 @@ interface Queued {
   receivedAt: number;
 }
 
+/** A stop the bridge decides itself, queued in the instance's mailbox like a status. */
+interface StopCommand {
+  stop: string;
+  observedAt: string;
+}
+
+type MailboxItem = Queued | StopCommand;
+
 interface Entry {
   cluster: string;
   state: 'loading' | 'ready' | 'absent';
   record: InstanceRecord | undefined;
-  queue: Queued[];
+  queue: MailboxItem[];
   absentUntil: number;
   adopt: PendingWrite['write']['adopt'];
 }
@@ -130,6 +139,27 @@ export class SyncEngine implements StatusSink {
   status(cluster: string, status: WorkspaceStatus): void {
     this.#o.metrics.clusterMessagesTotal.inc({ workspace_cluster: cluster, source: 'stream' });
     this.#intake(cluster, status);
+  }
+
+  /**
+   * Marks instances stopped through their mailboxes (invariant 6: no writes around the engine) and
+   * resolves once the writes are committed. Returns how many instances were marked.
+   */
+  async stopInstances(records: readonly InstanceRecord[], reason: string): Promise<number> {
+    let marked = 0;
+    const observedAt = this.#now().toISOString();
+    for (const record of records) {
+      const id = record.row.id;
+      let entry = this.#entries.get(id);
+      if (!entry || entry.state === 'absent') {
+        entry = { cluster: record.row.clusterName, state: 'ready', record, queue: [], absentUntil: 0, adopt: undefined };
+        this.#entries.set(id, entry);
+      }
+      if (entry.state === 'loading') entry.queue.push({ stop: reason, observedAt });
+      else if (this.#stop(id, entry, { stop: reason, observedAt })) marked++;
+    }
+    await this.whenIdle();
+    return marked;
   }
 
   /** Resolves once every received status is committed (or skipped) and nothing is being read. */
@@ -276,22 +306,39 @@ export class SyncEngine implements StatusSink {
       if (record) {
         entry.state = 'ready';
         entry.record = record;
-      } else if (this.#o.adoptUnknown && queue[0]) {
-        const adopted = adoptedRecord(queue[0].status, entry.cluster, queue[0].observedAt);
+      } else if (this.#o.adoptUnknown && firstStatus(queue)) {
+        const first = firstStatus(queue) as Queued;
+        const adopted = adoptedRecord(first.status, entry.cluster, first.observedAt);
         entry.state = 'ready';
         entry.record = adopted.record;
         entry.adopt = { workspace: adopted.workspace };
       } else {
         entry.state = 'absent';
         entry.absentUntil = Date.now() + (this.#o.absentTtlMs ?? 30_000);
-        for (const q of queue) {
+        for (const item of queue) {
+          if ('stop' in item) continue;
           this.#unknown(entry.cluster, id);
-          this.#o.probe?.skipped?.(q.status);
+          this.#o.probe?.skipped?.(item.status);
         }
         continue;
       }
-      for (const q of queue) this.#apply(id, entry, q);
+      for (const item of queue) {
+        if ('stop' in item) this.#stop(id, entry, item);
+        else this.#apply(id, entry, item);
+      }
     }
+  }
+
+  #stop(id: string, entry: Entry, command: StopCommand): boolean {
+    const record = entry.record as InstanceRecord;
+    const row = markStopped(record.row, command.observedAt, command.stop);
+    if (!row) return false;
+    this.#o.metrics.instancesMarkedStoppedTotal.inc({ previous_phase: record.row.phase });
+    this.#o.logger.info({ cluster: entry.cluster, instanceId: id, previousPhase: record.row.phase, reason: command.stop }, 'marking instance stopped');
+    entry.record = { ...record, row };
+    const notify = { ownerID: record.ownerId, instanceID: id, workspaceID: row.workspaceId };
+    this.#batcher.submit({ write: { row, adopt: entry.adopt, notify }, notify, receivedAt: [] });
+    return true;
   }
 
   #onCommitted(applied: PendingWrite[]): void {
@@ -345,6 +392,10 @@ export class SyncEngine implements StatusSink {
   }
 }
 
+function firstStatus(queue: readonly MailboxItem[]): Queued | undefined {
+  return queue.find((item): item is Queued => 'status' in item);
+}
+
 /**
  * Queues a status for an instance whose row is being read. If the database is slow for long, the
  * queue is compacted to the first status of each phase plus the newest: that keeps what the
@@ -354,9 +405,9 @@ function enqueue(entry: Entry, q: Queued): void {
   entry.queue.push(q);
   if (entry.queue.length <= MAX_QUEUED_PER_INSTANCE) return;
   const seen = new Set<number>();
-  const last = entry.queue[entry.queue.length - 1] as Queued;
+  const last = entry.queue[entry.queue.length - 1];
   entry.queue = entry.queue.filter((item) => {
-    if (item === last) return true;
+    if (item === last || 'stop' in item) return true;
     if (seen.has(item.status.phase)) return false;
     seen.add(item.status.phase);
     return true;

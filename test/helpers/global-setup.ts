@@ -31,7 +31,7 @@ export default function setup(project: TestProject): () => void {
     );
     pgUrl = env.WSB_PG_URL;
     redisUrl = env.WSB_REDIS_URL;
-    started = process.env.WSB_KEEP_SERVICES !== '1';
+    started = env.WSB_STARTED === '1' && process.env.WSB_KEEP_SERVICES !== '1';
   }
   if (!pgUrl || !redisUrl) throw new Error('scripts/services.sh did not report WSB_PG_URL and WSB_REDIS_URL');
   project.provide('pgUrl', pgUrl);

@@ -1,0 +1,83 @@
+/**
+ * Every controller interval, refreshes each database-registered cluster's workspace classes from
+ * DescribeCluster. Only the two class columns are written, so a concurrent API update of other
+ * columns is never overwritten.
+ */
+import type { DescribeClusterResponse } from '../generated/wsman/core.js';
+import { errorMessage } from '../lifecycle/abort.js';
+import { Loop } from '../lifecycle/loop.js';
+import type { Logger } from '../observability/logger.js';
+import type { ClusterStore } from '../store/ports.js';
+import type { ClusterRow, ClusterTls, WorkspaceClassInfo } from '../store/types.js';
+
+export interface WorkspaceClassRefresherOptions {
+  store: Pick<ClusterStore, 'listClusters' | 'updateCluster'>;
+  describeCluster: (target: { url: string; tls: ClusterTls | null }, signal: AbortSignal) => Promise<DescribeClusterResponse>;
+  /** Names of static clusters (not in the database; never written). */
+  isStatic: (name: string) => boolean;
+  intervalMs: number;
+  logger: Logger;
+}
+
+/** Maps DescribeCluster's classes to the stored shape. Pure. */
+export function classesOf(response: DescribeClusterResponse): WorkspaceClassInfo[] {
+  return response.workspaceClasses.map((c) => ({
+    id: c.id,
+    displayName: c.displayName,
+    description: c.description,
+    creditsPerMinute: c.creditsPerMinute,
+  }));
+}
+
+function sameClasses(row: ClusterRow, classes: WorkspaceClassInfo[], preferred: string | null): boolean {
+  return row.preferredWorkspaceClass === preferred && JSON.stringify(row.availableWorkspaceClasses) === JSON.stringify(classes);
+}
+
+/** The periodic refresh. */
+export class WorkspaceClassRefresher {
+  readonly #o: WorkspaceClassRefresherOptions;
+  readonly #loop: Loop;
+  readonly #failing = new Set<string>();
+
+  constructor(options: WorkspaceClassRefresherOptions) {
+    this.#o = options;
+    this.#loop = new Loop({
+      intervalMs: options.intervalMs,
+      immediate: false,
+      tick: (signal) => this.refreshAll(signal),
+      onError: (error) => options.logger.error({ error: errorMessage(error) }, 'workspace class refresh failed'),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** One pass over all database clusters; one failing cluster does not stop the others. */
+  async refreshAll(signal: AbortSignal): Promise<void> {
+    const rows = await this.#o.store.listClusters();
+    await Promise.all(rows.filter((r) => !this.#o.isStatic(r.name)).map((row) => this.#refresh(row, signal)));
+  }
+
+  async #refresh(row: ClusterRow, signal: AbortSignal): Promise<void> {
+    try {
+      const response = await this.#o.describeCluster({ url: row.url, tls: row.tls }, signal);
+      const classes = classesOf(response);
+      const preferred = response.preferredWorkspaceClass || null;
+      if (!sameClasses(row, classes, preferred)) {
+        await this.#o.store.updateCluster(row.name, { availableWorkspaceClasses: classes, preferredWorkspaceClass: preferred });
+      }
+      if (this.#failing.delete(row.name)) this.#o.logger.info({ cluster: row.name }, 'workspace classes refreshed again');
+    } catch (error: unknown) {
+      if (signal.aborted) return;
+      if (!this.#failing.has(row.name)) {
+        this.#failing.add(row.name);
+        this.#o.logger.warn({ cluster: row.name, error: errorMessage(error) }, 'cannot refresh workspace classes');
+      }
+    }
+  }
+}
