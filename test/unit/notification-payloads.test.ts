@@ -29,7 +29,12 @@ describe('instanceUpdatePayload', () => {
 });
 
 describe('prebuildUpdatePayload', () => {
-  const base: PrebuildUpdate = { projectID: 'p-1', prebuildID: 'pb-1', status: 'building', workspaceID: 'ws-1' };
+  const base: PrebuildUpdate = {
+    projectID: 'p-1',
+    prebuildID: 'pb-1',
+    status: 'building',
+    workspaceID: 'ws-1',
+  };
   it.each<[string, PrebuildUpdate, string]>([
     [
       'without organization',
@@ -81,6 +86,9 @@ describe('message builders', () => {
 
   it('accept another channel and carry the same payload', () => {
     const n = { ownerID: 'u', instanceID: 'i', workspaceID: 'w' };
-    expect(instanceUpdateMessage(n, 'test:x')).toEqual({ channel: 'test:x', payload: instanceUpdatePayload(n) });
+    expect(instanceUpdateMessage(n, 'test:x')).toEqual({
+      channel: 'test:x',
+      payload: instanceUpdatePayload(n),
+    });
   });
 });

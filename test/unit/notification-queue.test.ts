@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { NotificationQueue, type QueuedNotification } from '../../src/pubsub/notification-queue.js';
 import type { InstanceNotification } from '../../src/store/ports.js';
 
-const inst = (id: string): InstanceNotification => ({ ownerID: `o-${id}`, instanceID: id, workspaceID: `w-${id}` });
+const inst = (id: string): InstanceNotification => ({
+  ownerID: `o-${id}`,
+  instanceID: id,
+  workspaceID: `w-${id}`,
+});
 const msg = (payload: string) => ({ channel: 'chan:test', payload });
 
 /** A compact view of the queue's entries, in order. */
 const describeEntries = (entries: readonly QueuedNotification[]): string[] =>
-  entries.map((e) => (e.kind === 'instance' ? `i:${e.notification.instanceID}` : `${e.kind}:${e.message.payload}`));
+  entries.map((e) =>
+    e.kind === 'instance' ? `i:${e.notification.instanceID}` : `${e.kind}:${e.message.payload}`,
+  );
 
 describe('NotificationQueue', () => {
   it('keeps one entry per instance, placed after everything queued before its latest change', () => {

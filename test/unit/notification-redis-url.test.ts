@@ -10,7 +10,10 @@ describe('parseRedisUrl', () => {
       'redis://us%40er:p%3Ass%2Fw@h:1/0',
       { host: 'h', port: 1, db: 0, tls: false, username: 'us@er', password: 'p:ss/w' },
     ],
-    ['rediss://cache.example.com', { host: 'cache.example.com', port: 6379, db: 0, tls: true, servername: 'cache.example.com' }],
+    [
+      'rediss://cache.example.com',
+      { host: 'cache.example.com', port: 6379, db: 0, tls: true, servername: 'cache.example.com' },
+    ],
     ['rediss://127.0.0.1:7000', { host: '127.0.0.1', port: 7000, db: 0, tls: true }],
     ['redis://[::1]:7001', { host: '::1', port: 7001, db: 0, tls: false }],
     ['  redis://h/  ', { host: 'h', port: 6379, db: 0, tls: false }],

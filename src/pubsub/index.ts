@@ -1,0 +1,31 @@
+/** Notifications: the publisher port, its Redis and in-process adapters, payloads and the notifier. */
+export { CHANNELS, type Channel } from './channels.js';
+export type { Message, MessageHandler, Publisher } from './ports.js';
+export { InProcessPublisher, type InProcessPublisherOptions } from './in-process-publisher.js';
+export {
+  DEFAULT_RECONNECT,
+  RedisPublishError,
+  RedisPublisher,
+  type RedisPublisherOptions,
+} from './redis-publisher.js';
+export { InvalidRedisUrlError, parseRedisUrl, type RedisTarget } from './redis-url.js';
+export { openPublisher } from './open-publisher.js';
+export {
+  HEADLESS_EVENT_TYPES,
+  headlessEventMessage,
+  headlessEventPayload,
+  instanceUpdateMessage,
+  instanceUpdatePayload,
+  prebuildUpdateMessage,
+  prebuildUpdatePayload,
+  type HeadlessEvent,
+  type HeadlessEventType,
+  type PrebuildUpdate,
+} from './payloads.js';
+export {
+  NOTIFIER_STATES,
+  Notifier,
+  type NotificationType,
+  type NotifierOptions,
+  type NotifierState,
+} from './notifier.js';

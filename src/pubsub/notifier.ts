@@ -1,0 +1,260 @@
+/**
+ * Turns committed changes into published messages and never loses them: failed sends stay queued
+ * (coalesced per instance) and are retried with backoff; with an outbox, delivered notifications are
+ * acknowledged and those a crash left behind are sent again on start.
+ */
+import { errorMessage } from '../lifecycle/abort.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../lifecycle/backoff.js';
+import type { Logger } from '../observability/logger.js';
+import type { InstanceNotification, OutboxStore } from '../store/ports.js';
+import { CHANNELS } from './channels.js';
+import { NotificationQueue, type MessageKind, type QueuedNotification } from './notification-queue.js';
+import { OutageLog } from './outage-log.js';
+import { OutboxTracker } from './outbox-tracker.js';
+import { instanceUpdateMessage } from './payloads.js';
+import type { Message, Publisher } from './ports.js';
+import { Wakeup } from './wakeup.js';
+
+/** Lifecycle states of a {@link Notifier}. */
+export const NOTIFIER_STATES = ['idle', 'running', 'stopping', 'stopped'] as const;
+
+/** One of {@link NOTIFIER_STATES}. */
+export type NotifierState = (typeof NOTIFIER_STATES)[number];
+
+/** Notification types, as the `type` label of the published-updates metric names them. */
+export type NotificationType = 'workspace-instance' | MessageKind;
+
+/** Options of {@link Notifier}. */
+export interface NotifierOptions {
+  publisher: Publisher;
+  logger: Logger;
+  /** Given when the publisher is durable: delivered ids are acknowledged; what a crash left is sent on start. */
+  outbox?: OutboxStore;
+  /** Retry delays after a failed publish or outbox call. @default DEFAULT_BACKOFF (250 ms .. 30 s) */
+  backoff?: BackoffOptions;
+  /** Messages per publish call (and outbox ids per call). @default 1000 */
+  maxBatch?: number;
+  /** Metrics hook: called once per type present in each publish attempt. */
+  onPublished?: (type: NotificationType, ok: boolean, count: number) => void;
+  /** Channel of instance notifications. @default 'chan:workspace-instances' */
+  instanceChannel?: string;
+  /** How long `stop()` keeps trying to deliver what is queued. @default 5000 */
+  stopGraceMs?: number;
+  /** Most prebuild/headless messages kept while they cannot be sent; newer ones are dropped beyond it. @default 10000 */
+  maxQueuedMessages?: number;
+}
+
+/** The single sender of notifications; see the module comment. */
+export class Notifier {
+  readonly #publisher: Publisher;
+  readonly #logger: Logger;
+  readonly #outbox: OutboxTracker | undefined;
+  readonly #maxBatch: number;
+  readonly #onPublished: NotifierOptions['onPublished'];
+  readonly #instanceChannel: string;
+  readonly #stopGraceMs: number;
+  readonly #maxQueuedMessages: number;
+  readonly #queue = new NotificationQueue();
+  readonly #backoff: Backoff;
+  readonly #wakeup = new Wakeup();
+  readonly #abort = new AbortController();
+  readonly #publishOutage: OutageLog;
+  #inflight = 0;
+  #idle = false;
+  #dropped = 0;
+  #state: NotifierState = 'idle';
+  #loop: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: NotifierOptions) {
+    const maxBatch = options.maxBatch ?? 1000;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error('maxBatch must be a positive integer');
+    this.#publisher = options.publisher;
+    this.#logger = options.logger;
+    this.#outbox = options.outbox && new OutboxTracker(options.outbox, maxBatch, options.logger);
+    this.#maxBatch = maxBatch;
+    this.#onPublished = options.onPublished;
+    this.#instanceChannel = options.instanceChannel ?? CHANNELS.workspaceInstances;
+    this.#stopGraceMs = options.stopGraceMs ?? 5_000;
+    this.#maxQueuedMessages = options.maxQueuedMessages ?? 10_000;
+    this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
+    this.#publishOutage = new OutageLog(options.logger, 'notifications: publish');
+  }
+
+  /** Current lifecycle state. */
+  get state(): NotifierState {
+    return this.#state;
+  }
+
+  /** Notifications queued or being sent, not yet delivered. */
+  get pending(): number {
+    return this.#queue.size + this.#inflight;
+  }
+
+  /** Starts the send loop, which first sends what the outbox holds. Throws once stopping or stopped. */
+  start(): Promise<void> {
+    if (this.#state === 'running') return Promise.resolve();
+    if (this.#state !== 'idle') {
+      return Promise.reject(new Error(`notifier cannot start: it is ${this.#state}`));
+    }
+    this.#state = 'running';
+    this.#loop = this.#run();
+    return Promise.resolve();
+  }
+
+  /** Queues notifications for committed changes. Never throws, never blocks. Coalesces per instance id. */
+  notifyInstances(notifications: readonly InstanceNotification[]): void {
+    for (const n of notifications) this.#queue.pushInstance(n);
+    if (notifications.length > 0) this.#kick();
+  }
+
+  /** Queues prebuild or headless messages in order, not coalesced. Never throws, never blocks. */
+  notifyMessages(messages: readonly Message[], type: MessageKind): void {
+    for (const message of messages) {
+      if (this.#queue.messageCount >= this.#maxQueuedMessages) {
+        this.#drop(type);
+        continue;
+      }
+      this.#queue.pushMessage(message, type);
+    }
+    if (messages.length > 0) this.#kick();
+  }
+
+  /** Tries to deliver what is queued within the grace period, then stops. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  async #shutdown(): Promise<void> {
+    const loop = this.#loop;
+    this.#state = 'stopping';
+    if (loop !== undefined) {
+      this.#wakeup.wake();
+      const timer = setTimeout(() => this.#abort.abort(), this.#stopGraceMs);
+      try {
+        await loop;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    this.#abort.abort();
+    this.#state = 'stopped';
+    if (this.pending > 0) {
+      const where = this.#outbox ? 'instances stay in the outbox for the next start' : 'they are lost';
+      this.#logger.warn(
+        { pending: this.pending },
+        `notifier stopped with undelivered notifications; ${where}`,
+      );
+    }
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted && !(this.#state === 'stopping' && !this.#hasWork())) {
+      let ok: boolean;
+      try {
+        ok = await this.#iterate();
+      } catch (error: unknown) {
+        this.#logger.error({ err: errorMessage(error) }, 'notifier iteration failed unexpectedly');
+        ok = false;
+      }
+      if (signal.aborted) break;
+      if (!ok) {
+        await this.#wakeup.wait(this.#backoff.next(), signal);
+        continue;
+      }
+      this.#backoff.reset();
+      if (this.#hasWork() || this.#state !== 'running') continue;
+      this.#idle = true;
+      await this.#wakeup.wait(Infinity, signal);
+      this.#idle = false;
+    }
+  }
+
+  /** One round: next outbox page if due, one publish, one ack. Every step runs even if one failed. */
+  async #iterate(): Promise<boolean> {
+    const outbox = this.#outbox;
+    let ok = outbox !== undefined && this.#outboxPageDue() ? await outbox.readPage(this.#queue) : true;
+    ok = (await this.#sendBatch()) && ok;
+    ok = (outbox === undefined || (await outbox.ack())) && ok;
+    return ok;
+  }
+
+  #hasWork(): boolean {
+    return this.#queue.size > 0 || this.#outbox?.owesAcks === true || this.#outboxPageDue();
+  }
+
+  /** Left-over notifications are read only while running: on stop they stay for the next start. */
+  #outboxPageDue(): boolean {
+    return this.#outbox?.pageDue === true && this.#state === 'running';
+  }
+
+  async #sendBatch(): Promise<boolean> {
+    if (this.#queue.size === 0) return true;
+    const batch = this.#queue.take(this.#maxBatch);
+    this.#inflight = batch.length;
+    try {
+      await this.#publisher.publish(batch.map((entry) => this.#toMessage(entry)));
+    } catch (error: unknown) {
+      this.#queue.restore(batch);
+      this.#inflight = 0;
+      this.#publishOutage.failed(error, { pending: this.pending });
+      this.#report(batch, false);
+      return false;
+    }
+    this.#inflight = 0;
+    this.#publishOutage.recovered({ pending: this.pending });
+    this.#report(batch, true);
+    this.#delivered(batch);
+    return true;
+  }
+
+  #delivered(batch: readonly QueuedNotification[]): void {
+    for (const entry of batch) {
+      if (entry.kind !== 'instance' || this.#outbox === undefined) continue;
+      const id = entry.notification.instanceID;
+      this.#outbox.delivered(id, this.#queue.hasInstance(id));
+    }
+    if (this.#dropped > 0 && this.#queue.messageCount < this.#maxQueuedMessages) {
+      this.#logger.warn({ dropped: this.#dropped }, 'notifications: message queue has room again');
+      this.#dropped = 0;
+    }
+  }
+
+  #toMessage(entry: QueuedNotification): Message {
+    return entry.kind === 'instance'
+      ? instanceUpdateMessage(entry.notification, this.#instanceChannel)
+      : entry.message;
+  }
+
+  #report(batch: readonly QueuedNotification[], ok: boolean): void {
+    if (this.#onPublished === undefined) return;
+    const counts = new Map<NotificationType, number>();
+    for (const entry of batch) {
+      const type = entry.kind === 'instance' ? 'workspace-instance' : entry.kind;
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+    for (const [type, count] of counts) {
+      try {
+        this.#onPublished(type, ok, count);
+      } catch (error: unknown) {
+        this.#logger.warn({ err: errorMessage(error) }, 'notifications: onPublished hook threw');
+      }
+    }
+  }
+
+  #drop(type: MessageKind): void {
+    if (this.#dropped === 0) {
+      this.#logger.warn(
+        { type, limit: this.#maxQueuedMessages },
+        'notifications: message queue full; dropping',
+      );
+    }
+    this.#dropped++;
+  }
+
+  #kick(): void {
+    if (this.#idle) this.#wakeup.wake();
+  }
+}

@@ -1,0 +1,221 @@
+/** Publisher over Redis pub/sub (ioredis): pipelined PUBLISH on one connection, SUBSCRIBE on another. */
+import { Redis, type RedisOptions } from 'ioredis';
+import { errorMessage } from '../lifecycle/abort.js';
+import { backoffDelay, type BackoffOptions } from '../lifecycle/backoff.js';
+import type { Logger } from '../observability/logger.js';
+import { redactUrl } from '../observability/redact.js';
+import { HandlerRegistry, type Subscription } from './handler-registry.js';
+import { OutageLog } from './outage-log.js';
+import type { Message, MessageHandler, Publisher } from './ports.js';
+import { parseRedisUrl, scrubSecret, type RedisTarget } from './redis-url.js';
+
+/** Options of {@link RedisPublisher}. */
+export interface RedisPublisherOptions {
+  /** `redis://` or `rediss://` URL, optionally with user name and password. */
+  url: string;
+  logger: Logger;
+  /** Delays between reconnect attempts; attempts never stop. @default DEFAULT_RECONNECT */
+  reconnect?: BackoffOptions;
+  /** How long a command may wait for its reply before it fails. @default 5000 */
+  commandTimeoutMs?: number;
+  /** How long opening a connection may take. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+/** Reconnect delays: 100 ms growing to 5 s, with jitter. */
+export const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 100, maxMs: 5_000, factor: 2 };
+
+/** A floor under the jittered reconnect delay, so that a down server is not hammered. */
+const MIN_RECONNECT_MS = 20;
+
+/** Thrown by {@link RedisPublisher.publish} when Redis did not accept every message. */
+export class RedisPublishError extends Error {
+  readonly code = 'REDIS_PUBLISH_FAILED';
+  /** Number of messages of the call that were not accepted. */
+  readonly failed: number;
+  constructor(failed: number, total: number, reason: string) {
+    super(`redis publish failed for ${failed} of ${total} messages: ${reason}`);
+    this.name = 'RedisPublishError';
+    this.failed = failed;
+  }
+}
+
+/**
+ * The durable publisher. While Redis is unreachable, calls fail fast (no offline queue) and the
+ * connection keeps reconnecting with capped backoff; the caller retries and coalesces.
+ */
+export class RedisPublisher implements Publisher {
+  readonly durable = true;
+  readonly #target: RedisTarget;
+  readonly #logger: Logger;
+  readonly #options: RedisOptions;
+  readonly #pub: Redis;
+  #sub: Redis | undefined;
+  readonly #registry = new HandlerRegistry();
+  /** SUBSCRIBE in flight or done, per channel, so later subscribers wait for the same reply. */
+  readonly #subscribed = new Map<string, Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
+  /** Starts connecting at once. Throws `InvalidRedisUrlError` for an unusable URL. */
+  constructor(options: RedisPublisherOptions) {
+    this.#target = parseRedisUrl(options.url);
+    this.#logger = options.logger.child({ redis: redactUrl(options.url) });
+    this.#options = clientOptions(this.#target, options);
+    this.#pub = this.#connect('publish', false);
+  }
+
+  /** Sends every PUBLISH in one pipeline, in order; rejects with `RedisPublishError` if any failed. */
+  async publish(messages: readonly Message[]): Promise<void> {
+    if (this.#closing) throw new Error('redis publisher is closed');
+    if (messages.length === 0) return;
+    const pipeline = this.#pub.pipeline();
+    for (const m of messages) pipeline.publish(m.channel, m.payload);
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipeline.exec();
+    } catch (error: unknown) {
+      throw new RedisPublishError(messages.length, messages.length, this.#scrub(error));
+    }
+    if (results === null) throw new RedisPublishError(messages.length, messages.length, 'no reply');
+    const errors = results.flatMap(([error]) => (error === null ? [] : [error]));
+    if (errors.length > 0) {
+      throw new RedisPublishError(errors.length, messages.length, this.#scrub(errors[0]));
+    }
+  }
+
+  /** Subscribes on the subscriber connection (opened on first use); resolves once Redis confirmed. */
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    if (this.#closing) throw new Error('redis publisher is closed');
+    const { subscription, first } = this.#registry.add(channel, handler);
+    if (first) this.#subscribed.set(channel, this.#subscriber().subscribe(channel));
+    try {
+      await this.#subscribed.get(channel);
+    } catch (error: unknown) {
+      if (this.#registry.remove(subscription)) this.#subscribed.delete(channel);
+      throw new Error(`redis subscribe to "${channel}" failed: ${this.#scrub(error)}`);
+    }
+    let unsubscribing: Promise<void> | undefined;
+    return () => (unsubscribing ??= this.#unsubscribe(subscription));
+  }
+
+  /** True while the publishing connection is ready. */
+  healthy(): boolean {
+    return this.#closing === undefined && this.#pub.status === 'ready';
+  }
+
+  /** Resolves once the publishing connection is ready (at once if it is); rejects if it is closed first. */
+  whenReady(): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error('redis publisher is closed'));
+    if (this.#pub.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onReady = (): void => {
+        this.#pub.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = (): void => {
+        this.#pub.off('ready', onReady);
+        reject(new Error('redis publisher closed before it was ready'));
+      };
+      this.#pub.once('ready', onReady);
+      this.#pub.once('end', onEnd);
+    });
+  }
+
+  /** Closes both connections (gracefully when connected). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#registry.clear();
+    this.#subscribed.clear();
+    const clients = this.#sub === undefined ? [this.#pub] : [this.#pub, this.#sub];
+    await Promise.all(clients.map(endClient));
+  }
+
+  async #unsubscribe(subscription: Subscription): Promise<void> {
+    if (!this.#registry.remove(subscription)) return;
+    this.#subscribed.delete(subscription.channel);
+    if (this.#closing || this.#sub === undefined) return;
+    try {
+      await this.#sub.unsubscribe(subscription.channel);
+    } catch (error: unknown) {
+      // Locally nothing is delivered any more; at worst Redis keeps sending to a channel nobody reads.
+      this.#logger.debug(
+        { channel: subscription.channel, err: this.#scrub(error) },
+        'redis unsubscribe failed',
+      );
+    }
+  }
+
+  #subscriber(): Redis {
+    if (this.#sub === undefined) {
+      // Subscribe calls are few and bounded, so this connection may queue them until it is up.
+      const sub = this.#connect('subscribe', true);
+      sub.on('message', (channel: string, payload: string) => this.#dispatch(channel, payload));
+      this.#sub = sub;
+    }
+    return this.#sub;
+  }
+
+  #dispatch(channel: string, payload: string): void {
+    this.#registry.deliver({ channel, payload }, this.#registry.snapshot(channel), (error) =>
+      this.#logger.warn(
+        { channel, err: errorMessage(error) },
+        'pubsub: a subscriber threw; delivery went on',
+      ),
+    );
+  }
+
+  #connect(role: 'publish' | 'subscribe', offlineQueue: boolean): Redis {
+    const client = new Redis({
+      ...this.#options,
+      enableOfflineQueue: offlineQueue,
+      connectionName: `ws-manager-bridge-${role}`,
+    });
+    const outage = new OutageLog(this.#logger, `redis ${role} connection`);
+    // Without an 'error' listener ioredis prints every failed reconnect; this logs once per outage.
+    client.on('error', (error: unknown) => outage.failed(new Error(this.#scrub(error))));
+    client.on('ready', () => {
+      if (outage.down) outage.recovered();
+      else this.#logger.info(`redis ${role} connection ready`);
+    });
+    return client;
+  }
+
+  /** The error's message without the URL's password, in case the client library ever echoes it. */
+  #scrub(error: unknown): string {
+    return scrubSecret(errorMessage(error), this.#target.password);
+  }
+}
+
+function clientOptions(target: RedisTarget, options: RedisPublisherOptions): RedisOptions {
+  const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+  return {
+    host: target.host,
+    port: target.port,
+    username: target.username,
+    password: target.password,
+    db: target.db,
+    tls: target.tls ? { servername: target.servername } : undefined,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    commandTimeout: options.commandTimeoutMs ?? 5_000,
+    keepAlive: 10_000,
+    // A command caught by a dropped connection is retried once after reconnecting, then fails.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.max(MIN_RECONNECT_MS, backoffDelay(times - 1, reconnect)),
+  };
+}
+
+async function endClient(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // Falls through to a hard disconnect.
+    }
+  }
+  client.disconnect();
+}

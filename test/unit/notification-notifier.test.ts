@@ -1,0 +1,138 @@
+/**
+ * Notifier rules that need exact control over when a publish completes: a publisher double whose
+ * calls the test settles one by one. (Delivery over real Redis is in test/integration/notifier.test.ts.)
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/observability/logger.js';
+import { Notifier } from '../../src/pubsub/notifier.js';
+import type { Message, Publisher } from '../../src/pubsub/ports.js';
+import type { InstanceNotification } from '../../src/store/ports.js';
+import { LogCapture } from '../helpers/log-capture.js';
+import { MemoryOutbox } from '../helpers/memory-outbox.js';
+
+interface Call {
+  messages: readonly Message[];
+  settle(error?: Error): void;
+}
+
+/** Each publish call waits until the test settles it. */
+class GatedPublisher implements Publisher {
+  readonly durable = true;
+  readonly calls: Call[] = [];
+  readonly #waiters: (() => void)[] = [];
+
+  publish(messages: readonly Message[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.calls.push({ messages, settle: (error) => (error ? reject(error) : resolve()) });
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  /** Resolves with call number `index` (0-based) once it was made. */
+  async call(index: number): Promise<Call> {
+    while (this.calls.length <= index) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    return this.calls[index] as Call;
+  }
+
+  subscribe(): Promise<() => Promise<void>> {
+    return Promise.resolve(() => Promise.resolve());
+  }
+  healthy(): boolean {
+    return true;
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const inst = (id: string): InstanceNotification => ({ ownerID: 'o', instanceID: id, workspaceID: 'w' });
+const FAST = { initialMs: 1, maxMs: 2, factor: 2 };
+const created: Notifier[] = [];
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((n) => n.stop()));
+});
+
+describe('Notifier', () => {
+  it('does not acknowledge an instance that was notified again while its message was in flight', async () => {
+    const publisher = new GatedPublisher();
+    const outbox = new MemoryOutbox();
+    const notifier = new Notifier({ publisher, logger: silentLogger(), outbox, backoff: FAST });
+    created.push(notifier);
+    await notifier.start();
+    outbox.record(inst('a'));
+    notifier.notifyInstances([inst('a')]);
+    const first = await publisher.call(0);
+    outbox.record(inst('a'));
+    notifier.notifyInstances([inst('a')]);
+    first.settle();
+    const second = await publisher.call(1);
+    expect(outbox.acked).toEqual([]);
+    expect(second.messages).toHaveLength(1);
+    second.settle();
+    await outbox.whenEmpty();
+    expect(outbox.acked).toEqual(['a']);
+  });
+
+  it('retries a failed batch as one entry per instance, in one call', async () => {
+    const publisher = new GatedPublisher();
+    const published: [string, boolean, number][] = [];
+    const notifier = new Notifier({
+      publisher,
+      logger: silentLogger(),
+      backoff: FAST,
+      onPublished: (type, ok, count) => published.push([type, ok, count]),
+    });
+    created.push(notifier);
+    await notifier.start();
+    notifier.notifyInstances([inst('a'), inst('b')]);
+    const first = await publisher.call(0);
+    notifier.notifyInstances([inst('a'), inst('c')]);
+    first.settle(new Error('redis down'));
+    const retry = await publisher.call(1);
+    expect(retry.messages.map((m) => (JSON.parse(m.payload) as InstanceNotification).instanceID)).toEqual([
+      'b',
+      'a',
+      'c',
+    ]);
+    retry.settle();
+    expect(published[0]).toEqual(['workspace-instance', false, 2]);
+  });
+
+  it('keeps going when the metrics hook throws', async () => {
+    const publisher = new GatedPublisher();
+    const notifier = new Notifier({
+      publisher,
+      logger: silentLogger(),
+      onPublished: () => {
+        throw new Error('hook failure');
+      },
+    });
+    created.push(notifier);
+    await notifier.start();
+    notifier.notifyInstances([inst('a')]);
+    (await publisher.call(0)).settle();
+    notifier.notifyInstances([inst('b')]);
+    (await publisher.call(1)).settle();
+    expect(publisher.calls).toHaveLength(2);
+  });
+
+  it('bounds queued prebuild/headless messages and logs the overflow once', () => {
+    const capture = new LogCapture();
+    const notifier = new Notifier({
+      publisher: new GatedPublisher(),
+      logger: capture.logger,
+      maxQueuedMessages: 2,
+    });
+    const messages = ['1', '2', '3', '4'].map((payload) => ({ channel: 'chan:prebuilds', payload }));
+    notifier.notifyMessages(messages, 'prebuild');
+    notifier.notifyInstances([inst('a')]);
+    expect(notifier.pending).toBe(3);
+    expect(capture.matching('message queue full')).toHaveLength(1);
+  });
+
+  it('rejects a batch size below one', () => {
+    expect(
+      () => new Notifier({ publisher: new GatedPublisher(), logger: silentLogger(), maxBatch: 0 }),
+    ).toThrow(/maxBatch/);
+  });
+});
