@@ -1,0 +1,208 @@
+/**
+ * Store batch-write benchmark: seeds 10,000 instances, then writes batches of 1,000 realistic rows
+ * (status JSON of about 600 bytes) and prints one JSON line per database, with outbox off and on.
+ *
+ *   scripts/services.sh start   # prints WSB_PG_URL
+ *   WSB_PG_URL=postgres://... node --import tsx bench/store-batch.ts
+ *
+ * Without WSB_PG_URL only SQLite runs. Figures are medians of REPEATS timed runs; `cpu_us_per_row`
+ * is this process's CPU (for PostgreSQL the server's CPU is not included).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { silentLogger } from '../src/observability/logger.js';
+import { openStore } from '../src/store/open-store.js';
+import type { InstanceWrite, Store } from '../src/store/ports.js';
+import type { InstanceRow, InstanceStatus, WorkspaceRow } from '../src/store/types.js';
+
+const INSTANCES = 10_000;
+const BATCH = 1_000;
+const BATCHES_PER_RUN = 30;
+const REPEATS = 3;
+const T0 = '2026-01-02T03:04:05.678Z';
+
+function status(i: number, round: number): InstanceStatus {
+  return {
+    conditions: { deployed: true, pullingImages: false, firstUserActivity: T0, stoppedByRequest: false },
+    message: `workspace is running (observed round ${round})`,
+    exposedPorts: [
+      {
+        port: 3000,
+        visibility: 'public',
+        url: `https://3000-ws-${i}.eu-1.ws.example.org`,
+        protocol: 'https',
+      },
+      {
+        port: 8080,
+        visibility: 'private',
+        url: `https://8080-ws-${i}.eu-1.ws.example.org`,
+        protocol: 'http',
+      },
+    ],
+    timeout: '30m',
+    nodeName: `workspace-node-${i % 40}-eu-1-pool-a`,
+    podName: `ws-${i.toString(16).padStart(8, '0')}-4f3a-9b2e-1c7d`,
+    nodeIp: `10.0.${(i >> 8) % 256}.${i % 256}`,
+    ownerToken: 'tok_0123456789abcdefghijklmnopqrstuv',
+    metrics: { image: { totalSize: 2_147_483_648 + i, workspaceImageSize: 1_073_741_824 } },
+  };
+}
+
+function row(i: number, round: number): InstanceRow {
+  const now = new Date(Date.parse(T0) + round * 1000).toISOString();
+  return {
+    id: `inst-${i}`,
+    workspaceId: `ws-${i}`,
+    clusterName: 'eu-1',
+    phase: round === 0 ? 'pending' : 'running',
+    statusVersion: BigInt(round),
+    creationTime: T0,
+    deployedTime: round === 0 ? null : T0,
+    startedTime: round === 0 ? null : T0,
+    stoppingTime: null,
+    stoppedTime: null,
+    ideUrl: `https://ws-${i}.eu-1.ws.example.org`,
+    status: status(i, round),
+    updatedAt: now,
+  };
+}
+
+async function seed(store: Store): Promise<void> {
+  const workspaces: WorkspaceRow[] = [];
+  const instances: InstanceRow[] = [];
+  for (let i = 0; i < INSTANCES; i++) {
+    workspaces.push({
+      id: `ws-${i}`,
+      ownerId: `user-${i % 500}`,
+      type: 'regular',
+      projectId: null,
+      organizationId: 'org-1',
+      createdAt: T0,
+    });
+    instances.push(row(i, 0));
+  }
+  await store.createWorkspaces(workspaces);
+  await store.createInstances(instances);
+}
+
+/** Batches for rounds `first..first+count-1`, cycling through the instances; built before timing. */
+function batches(first: number, count: number): InstanceWrite[][] {
+  const out: InstanceWrite[][] = [];
+  for (let b = 0; b < count; b++) {
+    const round = first + b;
+    const offset = (b * BATCH) % INSTANCES;
+    const writes: InstanceWrite[] = [];
+    for (let k = 0; k < BATCH; k++) {
+      const i = offset + k;
+      writes.push({
+        row: row(i, round),
+        notify: { instanceID: `inst-${i}`, ownerID: `user-${i % 500}`, workspaceID: `ws-${i}` },
+      });
+    }
+    out.push(writes);
+  }
+  return out;
+}
+
+interface Run {
+  rowsPerS: number;
+  cpuUsPerRow: number;
+}
+
+async function timedRun(store: Store, work: InstanceWrite[][], outbox: boolean): Promise<Run> {
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  for (const writes of work) {
+    const result = await store.writeBatch(writes, { outbox });
+    if (result.applied.length !== writes.length)
+      throw new Error(`expected every write to apply, got ${result.applied.length}`);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  const rows = work.length * BATCH;
+  return { rowsPerS: rows / seconds, cpuUsPerRow: (used.user + used.system) / rows };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+async function measure(store: Store, outbox: boolean, firstRound: number): Promise<Record<string, number>> {
+  const runs: Run[] = [];
+  let round = firstRound;
+  await timedRun(store, batches(round, 3), outbox); // warm-up: statement caches, page cache, JIT
+  round += 3;
+  for (let r = 0; r < REPEATS; r++) {
+    const work = batches(round, BATCHES_PER_RUN);
+    round += BATCHES_PER_RUN;
+    runs.push(await timedRun(store, work, outbox));
+    if (outbox) await store.ackNotifications(work.flat().map((w) => w.row.id));
+  }
+  const rates = runs.map((r) => r.rowsPerS);
+  return {
+    rows_per_s: Math.round(median(rates)),
+    min_rows_per_s: Math.round(Math.min(...rates)),
+    max_rows_per_s: Math.round(Math.max(...rates)),
+    cpu_us_per_row: Number(median(runs.map((r) => r.cpuUsPerRow)).toFixed(1)),
+    next_round: round,
+  };
+}
+
+async function bench(database: string, url: string): Promise<void> {
+  const store = await openStore(url, { logger: silentLogger() });
+  try {
+    await store.migrate();
+    await seed(store);
+    const off = await measure(store, false, 1);
+    const on = await measure(store, true, off.next_round ?? 0);
+    const { next_round: _a, ...outboxOff } = off;
+    const { next_round: _b, ...outboxOn } = on;
+    console.log(
+      JSON.stringify({
+        bench: 'store-batch',
+        database,
+        instances: INSTANCES,
+        batch_size: BATCH,
+        rows_per_run: BATCH * BATCHES_PER_RUN,
+        repeats: REPEATS,
+        ...outboxOff,
+        outbox: outboxOn,
+        node: process.version,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+      }),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+async function withPostgresDatabase(adminUrl: string, run: (url: string) => Promise<void>): Promise<void> {
+  const name = `wsb_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    await run(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'wsb-bench-'));
+try {
+  await bench('sqlite', `sqlite:${join(dir, 'bench.db')}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const pgUrl = process.env.WSB_PG_URL;
+if (pgUrl) await withPostgresDatabase(pgUrl, (url) => bench('postgres', url));
+else
+  console.error('store-batch: WSB_PG_URL not set, PostgreSQL skipped (scripts/services.sh start prints it)');

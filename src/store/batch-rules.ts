@@ -1,0 +1,34 @@
+/** Rules every adapter applies to a batch before it touches the database. */
+import { DuplicateWriteError } from './errors.js';
+import type { InstanceWrite } from './ports.js';
+
+/**
+ * Throws `DuplicateWriteError` when an id repeats. The caller coalesces per instance, so a repeat is
+ * a bug; rejecting it keeps "every id in exactly one result list" true and the adapters identical
+ * (PostgreSQL's multi-row upsert could not apply both writes to one row anyway).
+ */
+export function assertUniqueIds(writes: readonly InstanceWrite[]): void {
+  const seen = new Set<string>();
+  for (const write of writes) {
+    if (seen.has(write.row.id)) throw new DuplicateWriteError(write.row.id);
+    seen.add(write.row.id);
+  }
+}
+
+/** Splits a list into slices of at most `size` (query parameter limits). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Builds the result lists: ids in `applied` in batch order, every other id conflicted. */
+export function splitResult(
+  writes: readonly InstanceWrite[],
+  applied: ReadonlySet<string>,
+): { applied: string[]; conflicted: string[] } {
+  const result = { applied: [] as string[], conflicted: [] as string[] };
+  for (const write of writes)
+    (applied.has(write.row.id) ? result.applied : result.conflicted).push(write.row.id);
+  return result;
+}

@@ -1,0 +1,68 @@
+/** Instance reads both adapters run through Kysely (the hot-path reads live in each adapter). */
+import type { Kysely } from 'kysely';
+import { instanceRecordFromColumns } from './instance-columns.js';
+import type { StoreSchema } from './schema.js';
+import type { InstancePhase, InstanceRecord } from './types.js';
+import { chunk } from './batch-rules.js';
+
+/** Ids per `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits. */
+const IDS_PER_QUERY = 1000;
+
+// Instances joined with their workspace (owner, type) and metrics, as `InstanceRecordColumns`.
+function selectInstanceRecords(db: Kysely<StoreSchema>) {
+  return db
+    .selectFrom('workspace_instances as i')
+    .innerJoin('workspaces as w', 'w.id', 'i.workspace_id')
+    .leftJoin('workspace_instance_metrics as m', 'm.instance_id', 'i.id')
+    .selectAll('i')
+    .select(['w.owner_id', 'w.type as workspace_type', 'm.metrics']);
+}
+
+/** Every instance of a cluster whose phase is not `stopped`, ordered by id. */
+export async function loadActiveInstances(
+  db: Kysely<StoreSchema>,
+  clusterName: string,
+): Promise<InstanceRecord[]> {
+  const rows = await selectInstanceRecords(db)
+    .where('i.cluster_name', '=', clusterName)
+    .where('i.phase', '<>', 'stopped')
+    .orderBy('i.id')
+    .execute();
+  return rows.map(instanceRecordFromColumns);
+}
+
+/** Instances matching the filter (absent keys match everything; an empty phase list matches nothing). */
+export async function listInstances(
+  db: Kysely<StoreSchema>,
+  filter: { clusterName?: string; phases?: readonly InstancePhase[] },
+): Promise<InstanceRecord[]> {
+  if (filter.phases?.length === 0) return [];
+  let query = selectInstanceRecords(db);
+  if (filter.clusterName !== undefined) query = query.where('i.cluster_name', '=', filter.clusterName);
+  if (filter.phases !== undefined) query = query.where('i.phase', 'in', [...filter.phases]);
+  const rows = await query.orderBy('i.id').execute();
+  return rows.map(instanceRecordFromColumns);
+}
+
+/** The given instances keyed by id; unknown ids are absent. Any number of ids (queried in slices). */
+export async function loadInstancesByIds(
+  db: Kysely<StoreSchema>,
+  ids: readonly string[],
+): Promise<Map<string, InstanceRecord>> {
+  const out = new Map<string, InstanceRecord>();
+  for (const slice of chunk([...new Set(ids)], IDS_PER_QUERY)) {
+    const rows = await selectInstanceRecords(db).where('i.id', 'in', slice).execute();
+    for (const row of rows) out.set(row.id, instanceRecordFromColumns(row));
+  }
+  return out;
+}
+
+/** Number of instances per phase; phases without instances are absent. */
+export async function countInstancesByPhase(db: Kysely<StoreSchema>): Promise<Map<InstancePhase, number>> {
+  const rows = await db
+    .selectFrom('workspace_instances')
+    .select((eb) => ['phase', eb.fn.countAll<number | bigint | string>().as('count')])
+    .groupBy('phase')
+    .execute();
+  return new Map(rows.map((r) => [r.phase as InstancePhase, Number(r.count)]));
+}

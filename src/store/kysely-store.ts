@@ -1,0 +1,150 @@
+/** The `Store` both adapters share: Kysely for ordinary queries, the adapter for the hot path. */
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from '../observability/logger.js';
+import { assertUniqueIds } from './batch-rules.js';
+import * as clusters from './cluster-queries.js';
+import { StoreClosedError } from './errors.js';
+import * as instances from './instance-queries.js';
+import * as outbox from './outbox-queries.js';
+import * as platform from './platform-queries.js';
+import type {
+  BatchOptions,
+  BatchResult,
+  ClusterPatch,
+  InstanceNotification,
+  InstanceWrite,
+  Store,
+  StoreCapabilities,
+} from './ports.js';
+import * as prebuilds from './prebuild-queries.js';
+import { runMigrations } from './run-migrations.js';
+import type { StoreSchema } from './schema.js';
+import type { StoreAdapter } from './store-adapter.js';
+import type {
+  ClusterRow,
+  InstancePhase,
+  InstanceRecord,
+  InstanceRow,
+  PrebuildRow,
+  WorkspaceRow,
+} from './types.js';
+
+/** What `KyselyStore` is built from. */
+export interface KyselyStoreOptions {
+  /** Owns the connection(s): destroyed by `close()`. */
+  db: Kysely<StoreSchema>;
+  adapter: StoreAdapter;
+  logger: Logger;
+}
+
+/** A `Store` over a Kysely instance and an adapter. Every method throws `StoreClosedError` after `close()`. */
+export class KyselyStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly #db: Kysely<StoreSchema>;
+  readonly #adapter: StoreAdapter;
+  readonly #logger: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: KyselyStoreOptions) {
+    this.#db = options.db;
+    this.#adapter = options.adapter;
+    this.#logger = options.logger;
+    this.capabilities = options.adapter.capabilities;
+  }
+
+  async migrate(): Promise<void> {
+    return runMigrations(this.#open() as Kysely<unknown>, this.#adapter.migrations, this.#logger);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#open());
+  }
+
+  /** Idempotent: a second call returns the first call's promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#db.destroy();
+    return this.#closing;
+  }
+
+  async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
+    this.#open();
+    const unique = [...new Set(ids)];
+    return unique.length === 0 ? new Map() : this.#adapter.loadInstances(unique);
+  }
+
+  async loadActiveInstances(clusterName: string): Promise<InstanceRecord[]> {
+    return instances.loadActiveInstances(this.#open(), clusterName);
+  }
+
+  /** Throws `DuplicateWriteError` (writing nothing) when an instance id appears twice: callers coalesce. */
+  async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
+    this.#open();
+    assertUniqueIds(writes);
+    if (writes.length === 0) return { applied: [], conflicted: [] };
+    return this.#adapter.writeBatch(writes, options);
+  }
+
+  async countInstancesByPhase(): Promise<Map<InstancePhase, number>> {
+    return instances.countInstancesByPhase(this.#open());
+  }
+
+  async listInstances(filter: {
+    clusterName?: string;
+    phases?: readonly InstancePhase[];
+  }): Promise<InstanceRecord[]> {
+    return instances.listInstances(this.#open(), filter);
+  }
+
+  async pendingNotifications(limit: number): Promise<InstanceNotification[]> {
+    return outbox.pendingNotifications(this.#open(), limit);
+  }
+
+  async ackNotifications(instanceIds: readonly string[]): Promise<void> {
+    return outbox.ackNotifications(this.#open(), instanceIds);
+  }
+
+  async findPrebuildByWorkspaceId(workspaceId: string): Promise<PrebuildRow | undefined> {
+    return prebuilds.findPrebuildByWorkspaceId(this.#open(), workspaceId);
+  }
+
+  async updatePrebuild(row: PrebuildRow): Promise<boolean> {
+    return prebuilds.updatePrebuild(this.#open(), row);
+  }
+
+  async listClusters(): Promise<ClusterRow[]> {
+    return clusters.listClusters(this.#open());
+  }
+
+  async getCluster(name: string): Promise<ClusterRow | undefined> {
+    return clusters.getCluster(this.#open(), name);
+  }
+
+  async insertCluster(row: ClusterRow): Promise<void> {
+    return clusters.insertCluster(this.#open(), row);
+  }
+
+  async updateCluster(name: string, patch: ClusterPatch): Promise<boolean> {
+    return clusters.updateCluster(this.#open(), name, patch);
+  }
+
+  async deleteCluster(name: string): Promise<boolean> {
+    return clusters.deleteCluster(this.#open(), name);
+  }
+
+  async createWorkspaces(rows: readonly WorkspaceRow[]): Promise<void> {
+    return platform.createWorkspaces(this.#open(), rows);
+  }
+
+  async createInstances(rows: readonly InstanceRow[]): Promise<void> {
+    return platform.createInstances(this.#open(), rows);
+  }
+
+  async createPrebuilds(rows: readonly PrebuildRow[]): Promise<void> {
+    return platform.createPrebuilds(this.#open(), rows);
+  }
+
+  #open(): Kysely<StoreSchema> {
+    if (this.#closing) throw new StoreClosedError();
+    return this.#db;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Schema of the PostgreSQL adapter (DESIGN section 5): jsonb for JSON, bigint for versions,
+ * timestamptz for times. Value lists in CHECKs are spelled out because a migration must not change
+ * when types.ts does.
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+const INITIAL_SCHEMA = [
+  `CREATE TABLE workspace_clusters (
+    name text PRIMARY KEY,
+    url text NOT NULL,
+    tls_ca text,
+    tls_crt text,
+    tls_key text,
+    state text NOT NULL CHECK (state IN ('available', 'cordoned', 'draining')),
+    score integer NOT NULL,
+    max_score integer NOT NULL,
+    govern boolean NOT NULL,
+    region text NOT NULL,
+    admission_constraints jsonb NOT NULL DEFAULT '[]',
+    available_workspace_classes jsonb NOT NULL DEFAULT '[]',
+    preferred_workspace_class text,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE TABLE workspaces (
+    id text PRIMARY KEY,
+    owner_id text NOT NULL,
+    type text NOT NULL CHECK (type IN ('regular', 'prebuild', 'imagebuild')),
+    project_id text,
+    organization_id text,
+    created_at timestamptz NOT NULL
+  )`,
+  // Free space in each page lets most status updates (which leave indexed columns alone) be HOT
+  // updates that touch no index.
+  `CREATE TABLE workspace_instances (
+    id text PRIMARY KEY,
+    workspace_id text NOT NULL,
+    cluster_name text NOT NULL,
+    phase text NOT NULL CHECK (phase IN ('unknown', 'preparing', 'building', 'pending', 'creating',
+      'initializing', 'running', 'interrupted', 'stopping', 'stopped')),
+    status_version bigint NOT NULL DEFAULT 0,
+    creation_time timestamptz NOT NULL,
+    deployed_time timestamptz,
+    started_time timestamptz,
+    stopping_time timestamptz,
+    stopped_time timestamptz,
+    ide_url text NOT NULL DEFAULT '',
+    status jsonb NOT NULL DEFAULT '{}',
+    updated_at timestamptz NOT NULL
+  ) WITH (fillfactor = 70)`,
+  `CREATE INDEX workspace_instances_cluster_phase ON workspace_instances (cluster_name, phase)`,
+  `CREATE INDEX workspace_instances_workspace ON workspace_instances (workspace_id)`,
+  `CREATE TABLE workspace_instance_metrics (
+    instance_id text PRIMARY KEY,
+    metrics jsonb NOT NULL DEFAULT '{}'
+  ) WITH (fillfactor = 70)`,
+  `CREATE TABLE prebuilt_workspaces (
+    id text PRIMARY KEY,
+    build_workspace_id text NOT NULL,
+    project_id text,
+    state text NOT NULL CHECK (state IN ('queued', 'building', 'available', 'aborted', 'timeout', 'failed')),
+    snapshot text,
+    error text,
+    status_version bigint NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX prebuilt_workspaces_build_workspace ON prebuilt_workspaces (build_workspace_id)`,
+  `CREATE TABLE bridge_outbox (
+    instance_id text PRIMARY KEY,
+    owner_id text NOT NULL,
+    workspace_id text NOT NULL,
+    created_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX bridge_outbox_created ON bridge_outbox (created_at)`,
+];
+
+/** Migrations of the PostgreSQL adapter, keyed (and ordered) by name. Each runs in a transaction. */
+export const POSTGRES_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-initial-schema': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
+};

@@ -1,0 +1,39 @@
+/** Creates the `pg` pool of the PostgreSQL adapter. */
+import pg from 'pg';
+import type { Logger } from '../../observability/logger.js';
+import { redactUrl } from '../../observability/redact.js';
+
+const INT8_OID = 20;
+
+/** Settings of the pool. */
+export interface PostgresPoolOptions {
+  /** Most connections open at once. @default 10 */
+  maxConnections?: number;
+  /** How long to wait for a connection before a query fails, in ms. @default 10000 */
+  connectTimeoutMs?: number;
+  logger: Logger;
+}
+
+// int8 as bigint for this pool only (pg's global parser table stays untouched): status_version is a
+// uint64 on the wire and must never pass through a JS number.
+function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID && format !== 'binary') return (value: string) => BigInt(value);
+  return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+}
+const types: pg.CustomTypesConfig = { getTypeParser: getTypeParser as pg.CustomTypesConfig['getTypeParser'] };
+
+/** A pool on `url` that parses int8 as bigint and logs (rather than crashes on) idle-client errors. */
+export function createPostgresPool(url: string, options: PostgresPoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'ws-manager-bridge',
+    types,
+  });
+  // An idle client whose server went away emits 'error' on the pool; unhandled, it ends the process.
+  pool.on('error', (error: Error) => {
+    options.logger.warn({ err: error.message, url: redactUrl(url) }, 'postgres: idle connection failed');
+  });
+  return pool;
+}

@@ -1,0 +1,99 @@
+/**
+ * Kysely's view of the tables (DESIGN section 5), shared by both adapters. Selected types are the
+ * union of what better-sqlite3 (safe integers, TEXT) and pg (int8 as bigint, jsonb, timestamptz)
+ * return; `row-codec.ts` turns them into the shapes of `types.ts`. Inserted values are what both
+ * drivers accept: JSON as text, timestamps as ISO strings, booleans as 0/1.
+ */
+import type { ColumnType } from 'kysely';
+
+/** A JSON column: parsed object (pg jsonb) or text (SQLite) when read, JSON text when written. */
+type JsonColumn = ColumnType<unknown, string, string>;
+/** A timestamp column: Date (pg timestamptz) or ISO text (SQLite) when read, ISO text when written. */
+type TimeColumn = ColumnType<Date | string, string, string>;
+type NullableTimeColumn = ColumnType<Date | string | null, string | null, string | null>;
+/** A 32-bit integer: bigint from SQLite with safe integers, number from pg. */
+type IntColumn = ColumnType<number | bigint, number, number>;
+/** int64 everywhere; always a JS bigint so that versions above 2^53 survive. */
+type BigintColumn = ColumnType<bigint, bigint, bigint>;
+type BoolColumn = ColumnType<boolean | number | bigint, number, number>;
+
+/** `workspace_clusters`. */
+export interface ClusterTable {
+  name: string;
+  url: string;
+  tls_ca: string | null;
+  tls_crt: string | null;
+  tls_key: string | null;
+  state: string;
+  score: IntColumn;
+  max_score: IntColumn;
+  govern: BoolColumn;
+  region: string;
+  admission_constraints: JsonColumn;
+  available_workspace_classes: JsonColumn;
+  preferred_workspace_class: string | null;
+  created_at: TimeColumn;
+  updated_at: TimeColumn;
+}
+
+/** `workspaces`. */
+export interface WorkspaceTable {
+  id: string;
+  owner_id: string;
+  type: string;
+  project_id: string | null;
+  organization_id: string | null;
+  created_at: TimeColumn;
+}
+
+/** `workspace_instances`. */
+export interface InstanceTable {
+  id: string;
+  workspace_id: string;
+  cluster_name: string;
+  phase: string;
+  status_version: BigintColumn;
+  creation_time: TimeColumn;
+  deployed_time: NullableTimeColumn;
+  started_time: NullableTimeColumn;
+  stopping_time: NullableTimeColumn;
+  stopped_time: NullableTimeColumn;
+  ide_url: string;
+  status: JsonColumn;
+  updated_at: TimeColumn;
+}
+
+/** `workspace_instance_metrics`. */
+export interface InstanceMetricsTable {
+  instance_id: string;
+  metrics: JsonColumn;
+}
+
+/** `prebuilt_workspaces`. */
+export interface PrebuildTable {
+  id: string;
+  build_workspace_id: string;
+  project_id: string | null;
+  state: string;
+  snapshot: string | null;
+  error: string | null;
+  status_version: BigintColumn;
+}
+
+/** `bridge_outbox`: one pending notification per instance, coalesced. */
+export interface OutboxTable {
+  instance_id: string;
+  owner_id: string;
+  workspace_id: string;
+  created_at: TimeColumn;
+}
+
+/** Every table the store touches, keyed by its SQL name. */
+export interface StoreSchema {
+  workspace_clusters: ClusterTable;
+  workspaces: WorkspaceTable;
+  workspace_instances: InstanceTable;
+  workspace_instance_metrics: InstanceMetricsTable;
+  prebuilt_workspaces: PrebuildTable;
+  bridge_outbox: OutboxTable;
+}

@@ -1,0 +1,86 @@
+/**
+ * Schema of the SQLite adapter (DESIGN section 5). STRICT tables so that a wrongly typed value fails
+ * instead of being stored with another type; JSON as TEXT, timestamps as ISO-8601 TEXT, int64 as
+ * INTEGER. Value lists in CHECKs are spelled out because a migration must not change when types.ts does.
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+const INITIAL_SCHEMA = [
+  `CREATE TABLE workspace_clusters (
+    name TEXT PRIMARY KEY NOT NULL,
+    url TEXT NOT NULL,
+    tls_ca TEXT,
+    tls_crt TEXT,
+    tls_key TEXT,
+    state TEXT NOT NULL CHECK (state IN ('available', 'cordoned', 'draining')),
+    score INTEGER NOT NULL,
+    max_score INTEGER NOT NULL,
+    govern INTEGER NOT NULL CHECK (govern IN (0, 1)),
+    region TEXT NOT NULL,
+    admission_constraints TEXT NOT NULL DEFAULT '[]',
+    available_workspace_classes TEXT NOT NULL DEFAULT '[]',
+    preferred_workspace_class TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT`,
+  `CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY NOT NULL,
+    owner_id TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('regular', 'prebuild', 'imagebuild')),
+    project_id TEXT,
+    organization_id TEXT,
+    created_at TEXT NOT NULL
+  ) STRICT`,
+  `CREATE TABLE workspace_instances (
+    id TEXT PRIMARY KEY NOT NULL,
+    workspace_id TEXT NOT NULL,
+    cluster_name TEXT NOT NULL,
+    phase TEXT NOT NULL CHECK (phase IN ('unknown', 'preparing', 'building', 'pending', 'creating',
+      'initializing', 'running', 'interrupted', 'stopping', 'stopped')),
+    status_version INTEGER NOT NULL DEFAULT 0,
+    creation_time TEXT NOT NULL,
+    deployed_time TEXT,
+    started_time TEXT,
+    stopping_time TEXT,
+    stopped_time TEXT,
+    ide_url TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '{}',
+    updated_at TEXT NOT NULL
+  ) STRICT`,
+  `CREATE INDEX workspace_instances_cluster_phase ON workspace_instances (cluster_name, phase)`,
+  `CREATE INDEX workspace_instances_workspace ON workspace_instances (workspace_id)`,
+  `CREATE TABLE workspace_instance_metrics (
+    instance_id TEXT PRIMARY KEY NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}'
+  ) STRICT`,
+  `CREATE TABLE prebuilt_workspaces (
+    id TEXT PRIMARY KEY NOT NULL,
+    build_workspace_id TEXT NOT NULL,
+    project_id TEXT,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'building', 'available', 'aborted', 'timeout', 'failed')),
+    snapshot TEXT,
+    error TEXT,
+    status_version INTEGER NOT NULL DEFAULT 0
+  ) STRICT`,
+  `CREATE INDEX prebuilt_workspaces_build_workspace ON prebuilt_workspaces (build_workspace_id)`,
+  `CREATE TABLE bridge_outbox (
+    instance_id TEXT PRIMARY KEY NOT NULL,
+    owner_id TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT`,
+  `CREATE INDEX bridge_outbox_created ON bridge_outbox (created_at)`,
+];
+
+/** Migrations of the SQLite adapter, keyed (and ordered) by name. */
+export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-initial-schema': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Kysely's migrator does not wrap SQLite DDL in a transaction; one here keeps a failed
+      // migration from leaving half a schema behind.
+      await db.transaction().execute(async (trx) => {
+        for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(trx);
+      });
+    },
+  },
+};

@@ -1,0 +1,20 @@
+/** Builds the SQLite store: one better-sqlite3 connection shared by Kysely and the hot path. */
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Logger } from '../../observability/logger.js';
+import { KyselyStore } from '../kysely-store.js';
+import type { Store } from '../ports.js';
+import type { StoreSchema } from '../schema.js';
+import { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
+import { SqliteHotPath } from './sqlite-hot-path.js';
+
+/** Options of `openSqliteStore`. */
+export interface SqliteStoreOptions extends SqliteDatabaseOptions {
+  logger: Logger;
+}
+
+/** Opens a SQLite store on a file path (or ':memory:'). The folder must exist. Does not migrate. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions): Store {
+  const database = openSqliteDatabase(path, options);
+  const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
+  return new KyselyStore({ db, adapter: new SqliteHotPath(database, db), logger: options.logger });
+}
