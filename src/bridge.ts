@@ -3,7 +3,9 @@
  * with start() and stop(). Tests call the same function with their own store, publisher or config.
  */
 import type { BridgeConfig } from './config/config.js';
+import { ClusterReconciler } from './clusters/cluster-reconciler.js';
 import { ClusterSupervisor, type ClusterSpec } from './clusters/cluster-supervisor.js';
+import { WorkspaceClassRefresher } from './controllers/workspace-class-refresher.js';
 import { errorMessage } from './lifecycle/abort.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -16,6 +18,7 @@ import type { Store } from './store/ports.js';
 import { reduceStatus } from './sync/status-reducer.js';
 import { SyncEngine, type SyncProbe } from './sync/sync-engine.js';
 import { validateStatus } from './sync/validate-status.js';
+import { describeClusterWith } from './wsman/describe-cluster.js';
 import { SimulatedWsManager } from './wsman/simulator/index.js';
 
 /** Optional pieces a caller (a test, the benchmark) provides instead of the defaults. */
@@ -46,6 +49,8 @@ export interface Bridge {
   /** The built-in simulated ws-manager, when the demo runs. */
   readonly simulator: SimulatedWsManager | undefined;
   start(): Promise<void>;
+  /** Applies cluster changes in the database at once instead of at the next interval. */
+  reconcileClusters(): Promise<void>;
   /** Ordered teardown; every step runs even if an earlier one failed. Resolves true when clean. */
   stop(): Promise<boolean>;
 }
@@ -88,7 +93,37 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     tlsServerName: config.wsman.tlsServerName,
     allowPlaintext: config.allowPlaintextClusters,
   });
-  return new BridgeRuntime(config, { logger, metrics, store, publisher, notifier, engine, supervisor, http: deps.http ?? true });
+  const describeCluster = describeClusterWith({
+    tlsServerName: config.wsman.tlsServerName,
+    deadlineMs: config.wsman.unaryDeadlineMs,
+  });
+  const parts: Omit<Parts, 'reconciler' | 'classRefresher'> = {
+    logger,
+    metrics,
+    store,
+    publisher,
+    notifier,
+    engine,
+    supervisor,
+    http: deps.http ?? true,
+  };
+  const runtime = new BridgeRuntime(config, parts, (staticClusters) => ({
+    reconciler: new ClusterReconciler({
+      store,
+      supervisor,
+      staticClusters,
+      intervalMs: config.clusterReconcileIntervalMs,
+      logger,
+    }),
+    classRefresher: new WorkspaceClassRefresher({
+      store,
+      describeCluster,
+      isStatic: (name) => staticClusters().some((c) => c.name === name),
+      intervalMs: config.controllerIntervalMs,
+      logger,
+    }),
+  }));
+  return runtime;
 }
 
 interface Parts {
@@ -102,9 +137,17 @@ interface Parts {
   http: boolean;
 }
 
+/** Parts that need the final list of static clusters (known once the demo simulator listens). */
+interface LateParts {
+  reconciler: ClusterReconciler;
+  classRefresher: WorkspaceClassRefresher;
+}
+
 class BridgeRuntime implements Bridge {
   readonly #config: Readonly<BridgeConfig>;
   readonly #p: Parts;
+  readonly #late: LateParts;
+  #static: ClusterSpec[] = [];
   #state: BridgeState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<boolean> | undefined;
@@ -113,9 +156,19 @@ class BridgeRuntime implements Bridge {
   #simulator: SimulatedWsManager | undefined;
   #demoAbort = new AbortController();
 
-  constructor(config: Readonly<BridgeConfig>, parts: Parts) {
+  constructor(
+    config: Readonly<BridgeConfig>,
+    parts: Parts,
+    late: (staticClusters: () => readonly ClusterSpec[]) => LateParts,
+  ) {
     this.#config = config;
     this.#p = parts;
+    this.#late = late(() => this.#static);
+  }
+
+  /** Applies cluster changes now (the ClusterService calls this after a mutation). */
+  reconcileClusters(): Promise<void> {
+    return this.#late.reconciler.runNow();
   }
 
   get state(): BridgeState {
@@ -161,9 +214,11 @@ class BridgeRuntime implements Bridge {
     if (this.#p.http) await this.#startHttp();
     const clusters = this.#staticClusters();
     if (this.#config.demo.enabled) clusters.push(await this.#startDemo());
-    await supervisor.sync(clusters);
+    this.#static = clusters;
+    await this.#late.reconciler.start();
+    await this.#late.classRefresher.start();
     this.#state = 'running';
-    logger.info({ clusters: clusters.map((c) => c.name), httpPort: this.#httpPort }, 'ws-manager-bridge is running');
+    logger.info({ clusters: [...supervisor.states().keys()], httpPort: this.#httpPort }, 'ws-manager-bridge is running');
   }
 
   #staticClusters(): ClusterSpec[] {
@@ -239,6 +294,8 @@ class BridgeRuntime implements Bridge {
       }
     };
     // Intake first, then drain what is in memory, then the outputs, in reverse order of start.
+    await step('reconciler', () => this.#late.reconciler.stop());
+    await step('class refresher', () => this.#late.classRefresher.stop());
     await step('clusters', () => this.#p.supervisor.stop());
     this.#demoAbort.abort();
     await step('simulator', async () => this.#simulator?.close());

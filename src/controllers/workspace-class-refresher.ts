@@ -4,15 +4,16 @@
  * columns is never overwritten.
  */
 import type { DescribeClusterResponse } from '../generated/wsman/core.js';
+import type { DescribeCluster } from '../wsman/describe-cluster.js';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterStore } from '../store/ports.js';
-import type { ClusterRow, ClusterTls, WorkspaceClassInfo } from '../store/types.js';
+import type { ClusterRow, WorkspaceClassInfo } from '../store/types.js';
 
 export interface WorkspaceClassRefresherOptions {
   store: Pick<ClusterStore, 'listClusters' | 'updateCluster'>;
-  describeCluster: (target: { url: string; tls: ClusterTls | null }, signal: AbortSignal) => Promise<DescribeClusterResponse>;
+  describeCluster: DescribeCluster;
   /** Names of static clusters (not in the database; never written). */
   isStatic: (name: string) => boolean;
   intervalMs: number;

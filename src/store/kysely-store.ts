@@ -56,6 +56,10 @@ export class KyselyStore implements Store {
     return runMigrations(this.#open() as Kysely<unknown>, this.#adapter.migrations, this.#logger);
   }
 
+  isTransientError(error: unknown): boolean {
+    return this.#adapter.isTransientError(error);
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.#open());
   }

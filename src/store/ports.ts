@@ -118,6 +118,11 @@ export interface Store extends InstanceStore, OutboxStore, PrebuildStore, Cluste
   migrate(): Promise<void>;
   /** A trivial query, for readiness. */
   ping(): Promise<void>;
+  /**
+   * True when an error of this store means the database cannot serve now (unreachable, busy, shutting
+   * down) and the same request may succeed later; false when the request itself was refused.
+   */
+  isTransientError(error: unknown): boolean;
   close(): Promise<void>;
 }
 

@@ -9,6 +9,8 @@ import type { InstanceRecord } from './types.js';
 /** The adapter-specific part of a store. */
 export interface StoreAdapter {
   readonly capabilities: StoreCapabilities;
+  /** See `Store.isTransientError`. */
+  isTransientError(error: unknown): boolean;
   /** In-code migrations, applied in name order. */
   readonly migrations: Readonly<Record<string, Migration>>;
   /** See `InstanceStore.loadInstances`. Ids are unique and non-empty. */

@@ -30,7 +30,7 @@ export interface SyncProbe {
 }
 
 export interface SyncEngineOptions {
-  store: Pick<Store, 'loadInstances' | 'writeBatch' | 'ping' | 'capabilities'>;
+  store: Pick<Store, 'loadInstances' | 'writeBatch' | 'ping' | 'capabilities' | 'isTransientError'>;
   /** Receives committed changes (the notifier). */
   notify: (notifications: InstanceNotification[]) => void;
   validate: (status: WorkspaceStatus) => ValidationResult;

@@ -10,7 +10,7 @@ import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
 import { sleep } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { BatchResult, InstanceNotification, InstanceStore, InstanceWrite } from '../store/ports.js';
+import type { BatchResult, InstanceNotification, InstanceWrite, Store } from '../store/ports.js';
 
 /** One instance's queued write and what to do once it commits. */
 export interface PendingWrite {
@@ -21,7 +21,7 @@ export interface PendingWrite {
 }
 
 export interface WriteBatcherOptions {
-  store: Pick<InstanceStore, 'writeBatch'> & { ping(): Promise<void> };
+  store: Pick<Store, 'writeBatch' | 'ping' | 'isTransientError'>;
   logger: Logger;
   metrics: Metrics;
   /** Record notifications in the store's outbox with each batch. */
@@ -135,7 +135,7 @@ export class WriteBatcher {
   async #write(batch: PendingWrite[]): Promise<void> {
     const error = await this.#attempt(batch);
     if (error === undefined) return;
-    if (!(await this.#reachable())) {
+    if (this.#o.store.isTransientError(error) || !(await this.#reachable())) {
       this.#requeue(batch);
       await this.#waitOutage(error);
       return;

@@ -42,6 +42,9 @@ class ScriptedStore {
     const ids = writes.map((w) => w.row.id);
     return { applied: ids.filter((i) => !this.conflict.has(i)), conflicted: ids.filter((i) => this.conflict.has(i)) };
   }
+  isTransientError(error: unknown): boolean {
+    return error instanceof Error && error.message === 'connection refused';
+  }
   async ping(): Promise<void> {
     await Promise.resolve();
     if (this.down) throw new Error('connection refused');

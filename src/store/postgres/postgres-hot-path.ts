@@ -6,6 +6,7 @@ import { loadInstancesByIds } from '../instance-queries.js';
 import type { BatchOptions, BatchResult, InstanceWrite, StoreCapabilities } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
+import { isTransientPostgresError } from '../transient-errors.js';
 import type { InstanceRecord } from '../types.js';
 import { encodeBatch, WRITE_BATCH_SQL, WRITE_BATCH_STATEMENT } from './postgres-batch-sql.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -14,6 +15,7 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 export class PostgresHotPath implements StoreAdapter {
   /** Row versions make concurrent writers (replicas, controllers) safe. */
   readonly capabilities: StoreCapabilities = { concurrentWriters: true, maxBatchSize: 1000 };
+  readonly isTransientError = isTransientPostgresError;
   readonly migrations = POSTGRES_MIGRATIONS;
   readonly #pool: pg.Pool;
   readonly #kysely: Kysely<StoreSchema>;

@@ -6,7 +6,8 @@ export type SqliteDatabase = Database.Database;
 
 /** Settings of the SQLite connection. */
 export interface SqliteDatabaseOptions {
-  /** How long a write waits for another process's lock before failing, in ms. @default 5000 */
+  /** How long a statement waits for another process's lock before failing, in ms. It blocks the event loop
+   *  (better-sqlite3 is synchronous), so it is short; the write batcher retries with backoff. @default 200 */
   busyTimeoutMs?: number;
   /** Page cache size in KiB (10,000 live instances take about 10 MB). @default 32768 */
   cacheSizeKib?: number;
@@ -22,7 +23,7 @@ export function openSqliteDatabase(path: string, options: SqliteDatabaseOptions 
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 200}`);
     db.pragma(`cache_size = -${options.cacheSizeKib ?? 32768}`);
     db.pragma('temp_store = MEMORY');
     db.defaultSafeIntegers(true);

@@ -9,6 +9,7 @@ import { instanceRecordFromColumns, type InstanceRecordColumns } from '../instan
 import type { BatchOptions, BatchResult, InstanceWrite, StoreCapabilities } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
+import { isTransientSqliteError } from '../transient-errors.js';
 import type { InstanceRecord, InstanceRow } from '../types.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -18,6 +19,7 @@ import { prepareSqliteStatements, type SqliteStatements } from './sqlite-stateme
 export class SqliteHotPath implements StoreAdapter {
   /** One writer per file; 1,000 rows keep a transaction around 15 ms on this project's machines. */
   readonly capabilities: StoreCapabilities = { concurrentWriters: false, maxBatchSize: 1000 };
+  readonly isTransientError = isTransientSqliteError;
   readonly migrations = SQLITE_MIGRATIONS;
   readonly #db: SqliteDatabase;
   readonly #kysely: Kysely<StoreSchema>;
