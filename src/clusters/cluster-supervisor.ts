@@ -128,7 +128,7 @@ export class ClusterSupervisor {
         onReconnect: () => this.#o.metrics.clusterReconnectsTotal.inc({ workspace_cluster: name }),
       });
       subscriber.start();
-      this.#o.logger.info({ cluster: name, url: redactUrl(spec.url), tls: Boolean(spec.tls) }, 'cluster stream started');
+      this.#o.logger.info({ cluster: name, url: redactUrl(spec.url), transport: spec.tls ? 'mtls' : 'plaintext' }, 'cluster stream started');
       return { spec, subscriber };
     } catch (error: unknown) {
       const refused = errorMessage(error);
