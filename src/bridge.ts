@@ -217,7 +217,7 @@ class BridgeRuntime implements Bridge {
     this.#static = clusters;
     await this.#late.reconciler.start();
     await this.#late.classRefresher.start();
-    this.#state = 'running';
+    if (this.#state === 'starting') this.#state = 'running';
     logger.info({ clusters: [...supervisor.states().keys()], httpPort: this.#httpPort }, 'ws-manager-bridge is running');
   }
 
@@ -272,13 +272,16 @@ class BridgeRuntime implements Bridge {
   }
 
   stop(): Promise<boolean> {
-    this.#stopPromise ??= this.#stop();
+    if (!this.#stopPromise) {
+      // Visible at once, so health checks fail from the first moment of shutdown.
+      this.#state = 'stopping';
+      this.#stopPromise = this.#stop();
+    }
     return this.#stopPromise;
   }
 
   async #stop(): Promise<boolean> {
     await this.#startPromise?.catch(() => undefined);
-    this.#state = 'stopping';
     const { logger } = this.#p;
     let clean = true;
     const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
