@@ -1,0 +1,28 @@
+/** Errors the simulated ws-manager raises; the gRPC edge maps their codes to status codes. */
+
+/** Stable codes of simulator errors, named after the gRPC status each one becomes. */
+export const SimulatorErrorCode = {
+  invalidArgument: 'invalid-argument',
+  alreadyExists: 'already-exists',
+  notFound: 'not-found',
+  failedPrecondition: 'failed-precondition',
+} as const;
+
+/** One of `SimulatorErrorCode`. */
+export type SimulatorErrorCode = (typeof SimulatorErrorCode)[keyof typeof SimulatorErrorCode];
+
+/** A request the simulator refuses; `code` says why, the message says what to fix. */
+export class SimulatorError extends Error {
+  readonly code: SimulatorErrorCode;
+
+  constructor(code: SimulatorErrorCode, message: string) {
+    super(message);
+    this.name = 'SimulatorError';
+    this.code = code;
+  }
+}
+
+/** True for errors raised by the simulator (as opposed to bugs). */
+export function isSimulatorError(error: unknown): error is SimulatorError {
+  return error instanceof SimulatorError;
+}
