@@ -5,7 +5,11 @@
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createBridge, type Bridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { StartWorkspaceRequest, WorkspacePhase, type WorkspaceStatus } from '../../src/generated/wsman/core.js';
+import {
+  StartWorkspaceRequest,
+  WorkspacePhase,
+  type WorkspaceStatus,
+} from '../../src/generated/wsman/core.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { openPublisher } from '../../src/pubsub/open-publisher.js';
 import type { Message } from '../../src/pubsub/ports.js';
@@ -34,7 +38,11 @@ afterEach(async () => {
   current = undefined;
 });
 
-async function setup(kind: (typeof DATABASES)[number], notifications: 'redis' | 'in-process', simOptions = {}): Promise<Setup> {
+async function setup(
+  kind: (typeof DATABASES)[number],
+  notifications: 'redis' | 'in-process',
+  simOptions = {},
+): Promise<Setup> {
   const sim = new SimulatedWsManager({ phaseDelayMs: 5, retainStoppedMs: 600_000, ...simOptions });
   const port = await sim.listen(0, '127.0.0.1');
   const db = await createTestDatabase(kind);
@@ -42,7 +50,13 @@ async function setup(kind: (typeof DATABASES)[number], notifications: 'redis' | 
   const publisher = await openPublisher(redisUrl, silentLogger());
   const messages: Message[] = [];
   const config = loadConfig(
-    { databaseUrl: db.url, clusters: [`sim=127.0.0.1:${port}`], allowPlaintextClusters: true, adoptUnknown: true, demo: false },
+    {
+      databaseUrl: db.url,
+      clusters: [`sim=127.0.0.1:${port}`],
+      allowPlaintextClusters: true,
+      adoptUnknown: true,
+      demo: false,
+    },
     {},
   );
   const bridge = await createBridge(config, { logger: silentLogger(), publisher, http: false });
@@ -57,7 +71,12 @@ async function setup(kind: (typeof DATABASES)[number], notifications: 'redis' | 
 }
 
 function start(id: string, owner: string): StartWorkspaceRequest {
-  return StartWorkspaceRequest.fromPartial({ id, servicePrefix: id, metadata: { owner, metaId: `ws-${id}` }, spec: {} });
+  return StartWorkspaceRequest.fromPartial({
+    id,
+    servicePrefix: id,
+    metadata: { owner, metaId: `ws-${id}` },
+    spec: {},
+  });
 }
 
 /** The database agrees with the simulator on every instance: phase, url, version order, token. */
@@ -88,13 +107,19 @@ for (const kind of DATABASES) {
         for (const id of ids) {
           s.sim.startWorkspace(start(id, `u-${id}`));
         }
-        await vi.waitFor(() => expect(s.sim.truth().filter((t) => t.phase === WorkspacePhase.RUNNING)).toHaveLength(3), {
-          timeout: 10_000,
-        });
+        await vi.waitFor(
+          () => expect(s.sim.truth().filter((t) => t.phase === WorkspacePhase.RUNNING)).toHaveLength(3),
+          {
+            timeout: 10_000,
+          },
+        );
         s.sim.stopWorkspace(ids[0] as string);
-        await vi.waitFor(() => expect(s.sim.truth().find((t) => t.id === ids[0])?.phase).toBe(WorkspacePhase.STOPPED), {
-          timeout: 10_000,
-        });
+        await vi.waitFor(
+          () => expect(s.sim.truth().find((t) => t.id === ids[0])?.phase).toBe(WorkspacePhase.STOPPED),
+          {
+            timeout: 10_000,
+          },
+        );
         await expectDatabaseEqualsTruth(s);
         const rows = await s.bridge.store.loadInstances(ids);
         expect(rows.get(ids[0] as string)?.row.stoppedTime).not.toBeNull();
@@ -118,7 +143,9 @@ for (const kind of DATABASES) {
         }
         const result = await load;
         expect(result.emitted).toBe(2000);
-        expect(await metricValue(s.bridge.metrics, 'gitpod_ws_manager_bridge_cluster_reconnects_total')).toBeGreaterThanOrEqual(3);
+        expect(
+          await metricValue(s.bridge.metrics, 'gitpod_ws_manager_bridge_cluster_reconnects_total'),
+        ).toBeGreaterThanOrEqual(3);
         await expectDatabaseEqualsTruth(s);
       });
     });
@@ -137,7 +164,13 @@ for (const kind of DATABASES) {
       const port = await sim.listen(0, '127.0.0.1');
       const db = await createTestDatabase(kind);
       const config = loadConfig(
-        { databaseUrl: db.url, clusters: [`sim=127.0.0.1:${port}`], allowPlaintextClusters: true, adoptUnknown: true, demo: false },
+        {
+          databaseUrl: db.url,
+          clusters: [`sim=127.0.0.1:${port}`],
+          allowPlaintextClusters: true,
+          adoptUnknown: true,
+          demo: false,
+        },
         {},
       );
       const bridge = await createBridge(config, { logger: silentLogger(), http: false });

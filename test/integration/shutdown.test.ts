@@ -24,9 +24,25 @@ describe('serve process', () => {
     cleanups.push(() => db.drop());
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/main.ts', 'serve', '--allow-plaintext-clusters', '--demo-workspaces', '20', '--demo-rate', '400'],
+      [
+        '--import',
+        'tsx',
+        'src/main.ts',
+        'serve',
+        '--allow-plaintext-clusters',
+        '--demo-workspaces',
+        '20',
+        '--demo-rate',
+        '400',
+      ],
       {
-        env: { ...process.env, DATABASE_URL: db.url, BRIDGE_HTTP_ADDR: '127.0.0.1:0', CLUSTER_SERVICE_ADDR: '127.0.0.1:0', LOG_LEVEL: 'info' },
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          BRIDGE_HTTP_ADDR: '127.0.0.1:0',
+          CLUSTER_SERVICE_ADDR: '127.0.0.1:0',
+          LOG_LEVEL: 'info',
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
@@ -64,7 +80,13 @@ for (const kind of DATABASES) {
       const open = new Map<string, number>();
       const settle = (id: string): void => void open.delete(id);
       const config = loadConfig(
-        { databaseUrl: db.url, clusters: [`sim=127.0.0.1:${port}`], allowPlaintextClusters: true, adoptUnknown: true, demo: false },
+        {
+          databaseUrl: db.url,
+          clusters: [`sim=127.0.0.1:${port}`],
+          allowPlaintextClusters: true,
+          adoptUnknown: true,
+          demo: false,
+        },
         {},
       );
       const bridge = await createBridge(config, {

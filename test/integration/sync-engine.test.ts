@@ -3,12 +3,21 @@
  * with the shared test builders and fed straight into the engine (the gRPC path has its own suite).
  */
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { WorkspaceConditionBool, WorkspacePhase, type WorkspaceStatus } from '../../src/generated/wsman/core.js';
+import {
+  WorkspaceConditionBool,
+  WorkspacePhase,
+  type WorkspaceStatus,
+} from '../../src/generated/wsman/core.js';
 import { DATABASES } from '../helpers/databases.js';
 import { engineHarness, metricValue, seedInstances, type EngineHarness } from '../helpers/engine-harness.js';
 import { wireStatus } from '../helpers/statuses.js';
 
-function status(id: string, version: bigint, phase: number, extra: Parameters<typeof wireStatus>[0] = {}): WorkspaceStatus {
+function status(
+  id: string,
+  version: bigint,
+  phase: number,
+  extra: Parameters<typeof wireStatus>[0] = {},
+): WorkspaceStatus {
   return wireStatus({
     id,
     statusVersion: version,
@@ -30,12 +39,21 @@ for (const kind of DATABASES) {
     it('applies a lifecycle in order and announces each committed change with the original payload', async () => {
       h = await engineHarness(kind);
       await seedInstances(h.store, ['a', 'b']);
-      const phases = [WorkspacePhase.PENDING, WorkspacePhase.CREATING, WorkspacePhase.INITIALIZING, WorkspacePhase.RUNNING];
+      const phases = [
+        WorkspacePhase.PENDING,
+        WorkspacePhase.CREATING,
+        WorkspacePhase.INITIALIZING,
+        WorkspacePhase.RUNNING,
+      ];
       phases.forEach((phase, i) => h?.engine.status('eu-1', status('a', BigInt(10 + i), phase)));
       h.engine.status('eu-1', status('b', 5n, WorkspacePhase.RUNNING));
       await h.engine.whenIdle();
       const rows = await h.store.loadInstances(['a', 'b']);
-      expect(rows.get('a')?.row).toMatchObject({ phase: 'running', statusVersion: 13n, ideUrl: 'https://a.ws.test' });
+      expect(rows.get('a')?.row).toMatchObject({
+        phase: 'running',
+        statusVersion: 13n,
+        ideUrl: 'https://a.ws.test',
+      });
       expect(rows.get('a')?.row.startedTime).not.toBeNull();
       expect(rows.get('b')?.row).toMatchObject({ phase: 'running', statusVersion: 5n });
       expect(h.notifications).toContainEqual({ ownerID: 'owner-a', instanceID: 'a', workspaceID: 'ws-a' });
@@ -66,7 +84,11 @@ for (const kind of DATABASES) {
       h.engine.status('eu-1', status('ghost', 1n, WorkspacePhase.RUNNING));
       await h.engine.whenIdle();
       expect((await h.store.loadInstances(['ghost'])).size).toBe(0);
-      expect(await metricValue(h.metrics, 'gitpod_ws_manager_bridge_status_updates_total', { known_instance: 'false' })).toBe(1);
+      expect(
+        await metricValue(h.metrics, 'gitpod_ws_manager_bridge_status_updates_total', {
+          known_instance: 'false',
+        }),
+      ).toBe(1);
       await h.close();
 
       h = await engineHarness(kind, { adoptUnknown: true });
@@ -75,7 +97,12 @@ for (const kind of DATABASES) {
       await h.engine.whenIdle();
       const adopted = (await h.store.loadInstances(['ghost'])).get('ghost');
       expect(adopted).toMatchObject({ ownerId: 'owner-ghost', workspaceType: 'regular' });
-      expect(adopted?.row).toMatchObject({ phase: 'running', workspaceId: 'ws-ghost', clusterName: 'eu-1', statusVersion: 2n });
+      expect(adopted?.row).toMatchObject({
+        phase: 'running',
+        workspaceId: 'ws-ghost',
+        clusterName: 'eu-1',
+        statusVersion: 2n,
+      });
     });
 
     it('rejects malformed statuses with a counted reason without stalling other instances', async () => {
@@ -88,15 +115,26 @@ for (const kind of DATABASES) {
       await h.engine.whenIdle();
       expect((await h.store.loadInstances(['good'])).get('good')?.row.phase).toBe('running');
       const invalid = (reason: string) =>
-        metricValue((h as EngineHarness).metrics, 'gitpod_ws_manager_bridge_invalid_status_updates_total', { reason });
-      expect([await invalid('missing-auth'), await invalid('missing-id'), await invalid('unknown-phase')]).toEqual([1, 1, 1]);
+        metricValue((h as EngineHarness).metrics, 'gitpod_ws_manager_bridge_invalid_status_updates_total', {
+          reason,
+        });
+      expect([
+        await invalid('missing-auth'),
+        await invalid('missing-id'),
+        await invalid('unknown-phase'),
+      ]).toEqual([1, 1, 1]);
     });
 
     it('keeps a stopped instance stopped unless a newer RUNNING arrives', async () => {
       h = await engineHarness(kind);
       await seedInstances(h.store, ['a']);
       h.engine.status('eu-1', status('a', 10n, WorkspacePhase.RUNNING));
-      h.engine.status('eu-1', status('a', 11n, WorkspacePhase.STOPPED, { conditions: { stoppedByRequest: WorkspaceConditionBool.TRUE } }));
+      h.engine.status(
+        'eu-1',
+        status('a', 11n, WorkspacePhase.STOPPED, {
+          conditions: { stoppedByRequest: WorkspaceConditionBool.TRUE },
+        }),
+      );
       h.engine.status('eu-1', status('a', 12n, WorkspacePhase.STOPPING));
       await h.engine.whenIdle();
       const stopped = (await h.store.loadInstances(['a'])).get('a')?.row;
@@ -104,7 +142,10 @@ for (const kind of DATABASES) {
       expect(stopped?.stoppedTime).not.toBeNull();
       h.engine.status('eu-1', status('a', 13n, WorkspacePhase.RUNNING));
       await h.engine.whenIdle();
-      expect((await h.store.loadInstances(['a'])).get('a')?.row).toMatchObject({ phase: 'running', stoppedTime: null });
+      expect((await h.store.loadInstances(['a'])).get('a')?.row).toMatchObject({
+        phase: 'running',
+        stoppedTime: null,
+      });
     });
 
     it('marks instances stopped through their mailboxes and never regresses a newer row', async () => {
@@ -119,7 +160,11 @@ for (const kind of DATABASES) {
       expect(rows.get('a')?.row.phase).toBe('stopped');
       expect(rows.get('a')?.row.status.message).toMatch(/deregistered.*Previously in phase running/);
       expect(rows.get('b')?.row.phase).toBe('stopped');
-      expect(await metricValue(h.metrics, 'gitpod_ws_instances_marked_stopped_total', { previous_phase: 'running' })).toBe(1);
+      expect(
+        await metricValue(h.metrics, 'gitpod_ws_instances_marked_stopped_total', {
+          previous_phase: 'running',
+        }),
+      ).toBe(1);
     });
 
     it('loses no update when a status arrives while its row is being read', async () => {
@@ -127,12 +172,18 @@ for (const kind of DATABASES) {
       const ids = Array.from({ length: 300 }, (_, i) => `i${i}`);
       await seedInstances(h.store, ids);
       // All first statuses miss the cache at once; later ones queue behind the read, in order.
-      for (const [i, phase] of [WorkspacePhase.PENDING, WorkspacePhase.CREATING, WorkspacePhase.RUNNING].entries()) {
+      for (const [i, phase] of [
+        WorkspacePhase.PENDING,
+        WorkspacePhase.CREATING,
+        WorkspacePhase.RUNNING,
+      ].entries()) {
         for (const id of ids) h.engine.status('eu-1', status(id, BigInt(100 + i), phase));
       }
       await h.engine.whenIdle();
       const rows = await h.store.loadInstances(ids);
-      expect([...rows.values()].filter((r) => r.row.phase === 'running' && r.row.statusVersion === 102n)).toHaveLength(300);
+      expect(
+        [...rows.values()].filter((r) => r.row.phase === 'running' && r.row.statusVersion === 102n),
+      ).toHaveLength(300);
     });
   });
 }
@@ -178,10 +229,15 @@ for (const kind of DATABASES) {
       const restore = await outage(h.db);
       const phases = [WorkspacePhase.CREATING, WorkspacePhase.INITIALIZING, WorkspacePhase.RUNNING];
       for (let round = 0; round < 50; round++) {
-        for (const id of ids) h.engine.status('eu-1', status(id, BigInt(2 + round), phases[Math.min(2, round)] as number));
+        for (const id of ids)
+          h.engine.status('eu-1', status(id, BigInt(2 + round), phases[Math.min(2, round)] as number));
       }
       await vi.waitFor(async () =>
-        expect(await metricValue((h as EngineHarness).metrics, 'gitpod_ws_manager_bridge_db_batches_total', { outcome: 'error' })).toBeGreaterThan(0),
+        expect(
+          await metricValue((h as EngineHarness).metrics, 'gitpod_ws_manager_bridge_db_batches_total', {
+            outcome: 'error',
+          }),
+        ).toBeGreaterThan(0),
       );
       // 150 updates of 3 instances: memory holds one pending row per instance, not one per update.
       expect(h.engine.tracked).toBe(3);
