@@ -2,7 +2,8 @@
  * Composition root: builds every component with `new`, in dependency order, and returns an object
  * with start() and stop(). Tests call the same function with their own store, publisher or config.
  */
-import type { BridgeConfig } from './config/config.js';
+import type { BridgeConfig, StaticCluster } from './config/config.js';
+import { ClusterServiceServer } from './cluster-api/cluster-service-server.js';
 import { ClusterReconciler } from './clusters/cluster-reconciler.js';
 import { ClusterSupervisor, type ClusterSpec } from './clusters/cluster-supervisor.js';
 import { WorkspaceClassRefresher } from './controllers/workspace-class-refresher.js';
@@ -48,6 +49,8 @@ export interface Bridge {
   readonly httpPort: number | undefined;
   /** The built-in simulated ws-manager, when the demo runs. */
   readonly simulator: SimulatedWsManager | undefined;
+  /** Port of the ClusterService once started. */
+  readonly clusterServicePort: number | undefined;
   start(): Promise<void>;
   /** Applies cluster changes in the database at once instead of at the next interval. */
   reconcileClusters(): Promise<void>;
@@ -107,7 +110,22 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     supervisor,
     http: deps.http ?? true,
   };
-  const runtime = new BridgeRuntime(config, parts, (staticClusters) => ({
+  const runtime: BridgeRuntime = new BridgeRuntime(config, parts, (staticClusters) => ({
+    clusterService: new ClusterServiceServer({
+      config: config.clusterService,
+      allowPlaintextClusters: config.allowPlaintextClusters,
+      deps: {
+        store,
+        staticClusters: () => staticClusters().map(asStaticCluster),
+        describeCluster,
+        onClusterChanged: () => runtime.reconcileClusters(),
+        stopClusterInstances: async (clusterName, reason) => {
+          const records = await store.listInstances({ clusterName, phases: NOT_STOPPED });
+          return engine.stopInstances(records, reason);
+        },
+        logger: logger.child({ component: 'cluster-service' }),
+      },
+    }),
     reconciler: new ClusterReconciler({
       store,
       supervisor,
@@ -141,6 +159,24 @@ interface Parts {
 interface LateParts {
   reconciler: ClusterReconciler;
   classRefresher: WorkspaceClassRefresher;
+  clusterService: ClusterServiceServer;
+}
+
+/** Phases in which an instance still counts as present on its cluster. */
+const NOT_STOPPED = ['unknown', 'preparing', 'building', 'pending', 'creating', 'initializing', 'running', 'interrupted', 'stopping'] as const;
+
+function asStaticCluster(spec: ClusterSpec): StaticCluster {
+  return {
+    name: spec.name,
+    url: spec.url,
+    tls: spec.tls ?? undefined,
+    state: spec.state,
+    score: spec.score,
+    maxScore: 100,
+    govern: true,
+    region: '',
+    admissionConstraints: [],
+  };
 }
 
 class BridgeRuntime implements Bridge {
@@ -153,6 +189,7 @@ class BridgeRuntime implements Bridge {
   #stopPromise: Promise<boolean> | undefined;
   #http: OpsHttpServer | undefined;
   #httpPort: number | undefined;
+  #clusterServicePort: number | undefined;
   #simulator: SimulatedWsManager | undefined;
   #demoAbort = new AbortController();
 
@@ -195,6 +232,9 @@ class BridgeRuntime implements Bridge {
   get simulator(): SimulatedWsManager | undefined {
     return this.#simulator;
   }
+  get clusterServicePort(): number | undefined {
+    return this.#clusterServicePort;
+  }
 
   start(): Promise<void> {
     this.#startPromise ??= this.#start().catch((error: unknown) => {
@@ -217,8 +257,12 @@ class BridgeRuntime implements Bridge {
     this.#static = clusters;
     await this.#late.reconciler.start();
     await this.#late.classRefresher.start();
+    this.#clusterServicePort = await this.#late.clusterService.start();
     if (this.#state === 'starting') this.#state = 'running';
-    logger.info({ clusters: [...supervisor.states().keys()], httpPort: this.#httpPort }, 'ws-manager-bridge is running');
+    logger.info(
+      { clusters: [...supervisor.states().keys()], httpPort: this.#httpPort, clusterServicePort: this.#clusterServicePort },
+      'ws-manager-bridge is running',
+    );
   }
 
   #staticClusters(): ClusterSpec[] {
@@ -297,6 +341,7 @@ class BridgeRuntime implements Bridge {
       }
     };
     // Intake first, then drain what is in memory, then the outputs, in reverse order of start.
+    await step('cluster service', () => this.#late.clusterService.stop());
     await step('reconciler', () => this.#late.reconciler.stop());
     await step('class refresher', () => this.#late.classRefresher.stop());
     await step('clusters', () => this.#p.supervisor.stop());

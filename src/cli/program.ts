@@ -1,6 +1,7 @@
 /** The `ws-manager-bridge` command line: one async function per subcommand. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConfigFlags } from '../config/load-config.js';
+import { registerClustersCommands } from './clusters-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { serveCommand } from './serve-command.js';
 import { simulateCommand, type SimulateFlags } from './simulate-command.js';
@@ -36,6 +37,10 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .option('--allow-plaintext-clusters', 'allow ws-manager connections without TLS (development)')
     .option('--http-addr <host:port>', 'metrics/health/readiness (env BRIDGE_HTTP_ADDR, default 127.0.0.1:9500)')
     .option('--cluster-service-addr <host:port>', 'ClusterService gRPC (env CLUSTER_SERVICE_ADDR, default 127.0.0.1:8080)')
+    .option('--cluster-service-tls-cert <path>', 'serve the ClusterService with TLS (PEM; env CLUSTER_SERVICE_TLS_CERT)')
+    .option('--cluster-service-tls-key <path>', 'key of --cluster-service-tls-cert (env CLUSTER_SERVICE_TLS_KEY)')
+    .option('--cluster-service-tls-client-ca <path>', 'require client certificates from this CA (mTLS)')
+    .option('--insecure-cluster-service', 'allow the ClusterService off loopback without TLS or token')
     .option('--no-demo', 'do not start the simulated ws-manager when no cluster is configured')
     .option('--demo-workspaces <n>', 'live workspaces of the demo workload', int)
     .option('--demo-rate <n>', 'status updates per second of the demo workload', int)
@@ -62,6 +67,7 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .addOption(new Option('--log-level <level>').env('LOG_LEVEL'))
     .action((opts: SimulateFlags) => run(() => simulateCommand(opts)));
 
+  registerClustersCommands(program, run);
   return program;
 }
 
@@ -78,6 +84,10 @@ function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
     allowPlaintextClusters: bool('allowPlaintextClusters'),
     httpAddr: str('httpAddr'),
     clusterServiceAddr: str('clusterServiceAddr'),
+    clusterServiceTlsCert: str('clusterServiceTlsCert'),
+    clusterServiceTlsKey: str('clusterServiceTlsKey'),
+    clusterServiceTlsClientCa: str('clusterServiceTlsClientCa'),
+    insecureClusterService: bool('insecureClusterService'),
     logLevel: str('logLevel'),
     demo: opts.demo === false ? false : undefined,
     demoWorkspaces: num('demoWorkspaces'),

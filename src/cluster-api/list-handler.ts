@@ -1,0 +1,12 @@
+/** List: stored clusters, then static ones the store does not shadow. TLS is never returned. */
+import type { ListResponse } from '../generated/workspacemanagerbridge/cluster-service.js';
+import type { HandlerContext } from './handler-context.js';
+import { clusterRowToStatus, staticClusterToStatus } from './mapping.js';
+
+/** Handles List (reference 8.4). */
+export async function listClusters(ctx: HandlerContext): Promise<ListResponse> {
+  const rows = await ctx.deps.store.listClusters();
+  const stored = new Set(rows.map((r) => r.name));
+  const statics = ctx.deps.staticClusters().filter((c) => !stored.has(c.name));
+  return { status: [...rows.map(clusterRowToStatus), ...statics.map(staticClusterToStatus)] };
+}

@@ -1,0 +1,71 @@
+/** Register: validate, refuse duplicates, probe the ws-manager, store the row. */
+import type {
+  RegisterRequest,
+  RegisterResponse,
+} from '../generated/workspacemanagerbridge/cluster-service.js';
+import { redactUrl } from '../observability/redact.js';
+import { ClusterExistsError } from '../store/ports.js';
+import type { ClusterRow } from '../store/types.js';
+import { AlreadyExistsError } from './errors.js';
+import { throwIfAborted, type HandlerContext } from './handler-context.js';
+import { classesFromDescribe } from './mapping.js';
+import { DEFAULT_MAX_SCORE, validateRegisterRequest, type ValidRegistration } from './validation.js';
+
+function nameTaken(name: string): AlreadyExistsError {
+  return new AlreadyExistsError(
+    `a cluster named "${name}" already exists; pick another name or deregister it first`,
+  );
+}
+
+async function assertUnique(ctx: HandlerContext, candidate: ValidRegistration): Promise<void> {
+  const [byName, all] = await Promise.all([
+    ctx.deps.store.getCluster(candidate.name),
+    ctx.deps.store.listClusters(),
+  ]);
+  if (byName) throw nameTaken(candidate.name);
+  if (ctx.staticCluster(candidate.name)) {
+    throw new AlreadyExistsError(
+      `"${candidate.name}" is a static cluster from the bridge configuration; pick another name`,
+    );
+  }
+  const sameUrl =
+    all.find((c) => c.url === candidate.url) ??
+    ctx.deps.staticClusters().find((c) => c.url === candidate.url);
+  if (sameUrl) {
+    throw new AlreadyExistsError(`cluster "${sameUrl.name}" already uses url "${redactUrl(candidate.url)}"`);
+  }
+}
+
+/** Handles Register (reference 8.1, with input checks first and NOT racing a concurrent insert). */
+export async function registerCluster(
+  ctx: HandlerContext,
+  request: RegisterRequest,
+  signal: AbortSignal,
+): Promise<RegisterResponse> {
+  const candidate = validateRegisterRequest(request, ctx.allowPlaintextClusters);
+  await assertUnique(ctx, candidate);
+  const described = await ctx.describe({ url: candidate.url, tls: candidate.tls }, signal);
+  throwIfAborted(signal);
+  const now = ctx.now().toISOString();
+  const row: ClusterRow = {
+    ...candidate,
+    maxScore: DEFAULT_MAX_SCORE,
+    govern: true,
+    ...classesFromDescribe(described),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await ctx.deps.store.insertCluster(row);
+  } catch (error: unknown) {
+    // Another replica (or a direct insert) won the race between our check and our insert.
+    if (error instanceof ClusterExistsError) throw nameTaken(row.name);
+    throw error;
+  }
+  ctx.logger.info(
+    { cluster: row.name, url: redactUrl(row.url), state: row.state, score: row.score, tls: row.tls !== null },
+    'cluster registered',
+  );
+  await ctx.clusterChanged(row.name);
+  return {};
+}

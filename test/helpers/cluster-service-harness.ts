@@ -1,0 +1,176 @@
+/**
+ * A real ClusterServiceServer on 127.0.0.1:0 over a real store, with recording fakes for the
+ * reconciler hooks, and a generated ClusterServiceClient with promise wrappers.
+ */
+import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { ClusterServiceServer } from '../../src/cluster-api/cluster-service-server.js';
+import type { ClusterServiceDeps } from '../../src/cluster-api/deps.js';
+import { describeClusterWith } from '../../src/wsman/describe-cluster.js';
+import type { ClusterServiceConfig, StaticCluster } from '../../src/config/config.js';
+import {
+  ClusterServiceClient,
+  DeregisterRequest,
+  ListRequest,
+  type ListResponse,
+  RegisterRequest,
+  UpdateRequest,
+  type ClusterStatus,
+} from '../../src/generated/workspacemanagerbridge/cluster-service.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/ports.js';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
+import { LogCapture } from './log-capture.js';
+
+export interface HarnessOptions {
+  config?: Partial<ClusterServiceConfig>;
+  allowPlaintextClusters?: boolean;
+  describeDeadlineMs?: number;
+  describeCluster?: ClusterServiceDeps['describeCluster'];
+  staticClusters?: StaticCluster[];
+  /** Runs inside `onClusterChanged` (e.g. to hold a call open). */
+  onChanged?: (name: string) => Promise<void>;
+}
+
+export interface Harness {
+  db: TestDatabase;
+  store: Store;
+  server: ClusterServiceServer;
+  port: number;
+  logs: LogCapture;
+  changed: string[];
+  stopCalls: { name: string; reason: string }[];
+  config: ClusterServiceConfig;
+  /** Stops the server, closes the store and drops the database. */
+  close(): Promise<void>;
+}
+
+/** Opens a fresh database and store (migrated) and starts a server over it. */
+export async function startHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<Harness> {
+  const db = await createTestDatabase(kind);
+  const logs = new LogCapture('info');
+  const store = await openStore(db.url, { logger: logs.logger });
+  await store.migrate();
+  const changed: string[] = [];
+  const stopCalls: { name: string; reason: string }[] = [];
+  const config: ClusterServiceConfig = {
+    host: '127.0.0.1',
+    port: 0,
+    token: undefined,
+    tls: undefined,
+    insecure: false,
+    ...options.config,
+  };
+  const server = new ClusterServiceServer({
+    config,
+    allowPlaintextClusters: options.allowPlaintextClusters ?? false,
+    describeDeadlineMs: options.describeDeadlineMs,
+    deps: {
+      store,
+      staticClusters: () => options.staticClusters ?? [],
+      describeCluster: options.describeCluster ?? describeClusterWith({ tlsServerName: 'ws-manager', deadlineMs: 10_000 }),
+      onClusterChanged: async (name) => {
+        changed.push(name);
+        await options.onChanged?.(name);
+      },
+      stopClusterInstances: async (name, reason) => {
+        stopCalls.push({ name, reason });
+        const open = await store.listInstances({ clusterName: name });
+        return open.filter((i) => i.row.phase !== 'stopped').length;
+      },
+      logger: logs.logger,
+    },
+  });
+  let port: number;
+  try {
+    port = await server.start();
+  } catch (error: unknown) {
+    await store.close();
+    await db.drop();
+    throw error;
+  }
+  return {
+    db,
+    store,
+    server,
+    port,
+    logs,
+    changed,
+    stopCalls,
+    config,
+    close: async () => {
+      await server.stop();
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Promise wrappers around the generated client, carrying optional metadata. */
+export class ApiClient {
+  readonly raw: ClusterServiceClient;
+  readonly #metadata: () => Metadata;
+
+  constructor(
+    address: string,
+    options: { credentials?: ChannelCredentials; token?: string; serverName?: string } = {},
+  ) {
+    this.raw = new ClusterServiceClient(
+      address,
+      options.credentials ?? credentials.createInsecure(),
+      options.serverName ? { 'grpc.ssl_target_name_override': options.serverName } : {},
+    );
+    this.#metadata = () => {
+      const md = new Metadata();
+      md.set('client-name', 'test-client');
+      if (options.token !== undefined) md.set('authorization', `Bearer ${options.token}`);
+      return md;
+    };
+  }
+
+  register(request: Partial<RegisterRequest>): Promise<void> {
+    return this.#call((md, cb) => this.raw.register(RegisterRequest.fromPartial(request), md, cb)).then(
+      () => undefined,
+    );
+  }
+
+  update(request: Partial<UpdateRequest>): Promise<void> {
+    return this.#call((md, cb) => this.raw.update(UpdateRequest.fromPartial(request), md, cb)).then(
+      () => undefined,
+    );
+  }
+
+  deregister(name: string, force = false): Promise<void> {
+    return this.#call((md, cb) =>
+      this.raw.deregister(DeregisterRequest.fromPartial({ name, force }), md, cb),
+    ).then(() => undefined);
+  }
+
+  async list(): Promise<ClusterStatus[]> {
+    const response = await this.#call<ListResponse>((md, cb) =>
+      this.raw.list(ListRequest.fromPartial({}), md, cb),
+    );
+    return response.status;
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+
+  #call<Res>(
+    invoke: (md: Metadata, cb: (error: ServiceError | null, res: Res) => void) => unknown,
+  ): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      invoke(this.#metadata(), (error, res) => (error ? reject(error) : resolve(res)));
+    });
+  }
+}
+
+/** The gRPC status code a promise rejects with (undefined when it resolves). */
+export async function codeOf(promise: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error: unknown) {
+    return (error as ServiceError).code;
+  }
+}

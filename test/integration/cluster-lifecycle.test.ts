@@ -1,0 +1,130 @@
+/**
+ * Cluster management through the whole bridge: a client generated from our proto registers a simulated
+ * ws-manager (mTLS), the stream flows, List shows it, Deregister stops it; rows another party writes
+ * into workspace_clusters are picked up by the reconciler; classes are refreshed; gauges follow.
+ */
+import { ServerCredentials } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createBridge, type Bridge } from '../../src/bridge.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { StartWorkspaceRequest } from '../../src/generated/wsman/core.js';
+import { Preferability } from '../../src/generated/workspacemanagerbridge/cluster-service.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
+import { ApiClient, codeOf } from '../helpers/cluster-service-harness.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
+import { metricValue } from '../helpers/engine-harness.js';
+import { clusterTlsOf, createTestPki, type TestPki } from '../helpers/test-pki.js';
+
+const pki: TestPki = createTestPki();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+async function tlsSimulator(options: ConstructorParameters<typeof SimulatedWsManager>[0] = {}) {
+  const sim = new SimulatedWsManager({ phaseDelayMs: 5, ...options });
+  const credentials = ServerCredentials.createSsl(
+    Buffer.from(pki.ca.cert),
+    [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }],
+    true,
+  );
+  const port = await sim.listen(0, '127.0.0.1', credentials);
+  cleanups.push(() => sim.close());
+  return { sim, url: `127.0.0.1:${port}` };
+}
+
+async function bridgeOn(db: TestDatabase, env: Record<string, string> = {}): Promise<{ bridge: Bridge; api: ApiClient }> {
+  const config = loadConfig(
+    { databaseUrl: db.url, demo: false, adoptUnknown: true, clusterServiceAddr: '127.0.0.1:0' },
+    { WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS: '0.2', CONTROLLER_INTERVAL_SECONDS: '0.2', ...env },
+  );
+  const bridge = await createBridge(config, { logger: silentLogger(), http: false });
+  await bridge.start();
+  cleanups.push(async () => void (await bridge.stop()));
+  const api = new ApiClient(`127.0.0.1:${bridge.clusterServicePort}`);
+  cleanups.push(() => api.close());
+  return { bridge, api };
+}
+
+function startRequest(id: string): StartWorkspaceRequest {
+  return StartWorkspaceRequest.fromPartial({ id, servicePrefix: id, metadata: { owner: 'u1', metaId: `ws-${id}` }, spec: {} });
+}
+
+for (const kind of DATABASES) {
+  describe(`cluster lifecycle on ${kind}`, () => {
+    it('register over the API -> stream flows -> list -> deregister with force stops its instances', async () => {
+      const db = await createTestDatabase(kind);
+      cleanups.push(() => db.drop());
+      const { sim, url } = await tlsSimulator();
+      const { bridge, api } = await bridgeOn(db);
+
+      await api.register({ name: 'eu-sim', url, tls: clusterTlsOf(pki), hints: { perfereability: Preferability.Prefer, cordoned: false } });
+      expect(bridge.supervisor.states().get('eu-sim')).toBeDefined();
+      sim.startWorkspace(startRequest('i-1'));
+      await vi.waitFor(async () => expect((await bridge.store.loadInstances(['i-1'])).get('i-1')?.row.phase).toBe('running'), {
+        timeout: 10_000,
+      });
+      expect(bridge.supervisor.states().get('eu-sim')).toBe('streaming');
+
+      const listed = await api.list();
+      expect(listed.map((c) => [c.name, c.url, c.score, c.static])).toEqual([['eu-sim', url, 100, false]]);
+      expect(JSON.stringify(listed)).not.toContain(clusterTlsOf(pki).key);
+      expect(await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_score', { workspace_cluster: 'eu-sim' })).toBe(100);
+      expect((await bridge.store.getCluster('eu-sim'))?.availableWorkspaceClasses.length).toBeGreaterThan(0);
+
+      // A running regular instance blocks a plain deregistration...
+      expect(await codeOf(api.deregister('eu-sim'))).toBe(9); // FAILED_PRECONDITION
+      // ...and with force it is marked stopped through the sync engine, then the stream is closed.
+      await api.deregister('eu-sim', true);
+      const row = (await bridge.store.loadInstances(['i-1'])).get('i-1')?.row;
+      expect(row?.phase).toBe('stopped');
+      expect(row?.status.message).toMatch(/eu-sim/);
+      expect(bridge.supervisor.states().has('eu-sim')).toBe(false);
+      expect(await bridge.store.getCluster('eu-sim')).toBeUndefined();
+      expect(await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_score', { workspace_cluster: 'eu-sim' })).toBe(0);
+    });
+
+    it('follows rows written by another party: insert, URL change, delete; refreshes classes', async () => {
+      const db = await createTestDatabase(kind);
+      cleanups.push(() => db.drop());
+      const first = await tlsSimulator();
+      const second = await tlsSimulator({ workspaceClasses: [{ id: 'xl', displayName: 'XL', description: '16 cores', creditsPerMinute: 1 }] });
+      const { bridge } = await bridgeOn(db);
+      const at = new Date().toISOString();
+      await bridge.store.insertCluster({
+        name: 'us-1',
+        url: first.url,
+        tls: clusterTlsOf(pki),
+        state: 'cordoned',
+        score: 7,
+        maxScore: 100,
+        govern: true,
+        region: 'north-america',
+        admissionConstraints: [],
+        availableWorkspaceClasses: [],
+        preferredWorkspaceClass: null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      await vi.waitFor(() => expect(bridge.supervisor.states().get('us-1')).toBe('streaming'), { timeout: 10_000 });
+      expect(await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_cordoned', { workspace_cluster: 'us-1' })).toBe(1);
+      await vi.waitFor(async () =>
+        expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toContain('g1-standard'),
+      );
+
+      // Another party moves the cluster to a new ws-manager: the stream follows the new URL.
+      await bridge.store.updateCluster('us-1', { url: second.url });
+      second.sim.startWorkspace(startRequest('moved-1'));
+      await vi.waitFor(async () => expect((await bridge.store.loadInstances(['moved-1'])).get('moved-1')?.row.phase).toBe('running'), {
+        timeout: 10_000,
+      });
+      await vi.waitFor(async () => expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toEqual(['xl']));
+      expect(first.sim.subscriberCount).toBe(0);
+
+      await bridge.store.deleteCluster('us-1');
+      await vi.waitFor(() => expect(bridge.supervisor.states().has('us-1')).toBe(false), { timeout: 10_000 });
+      expect(second.sim.subscriberCount).toBe(0);
+    });
+  });
+}
