@@ -135,14 +135,16 @@ for (const kind of DATABASES) {
 
       it('loses no update across stream drops in the middle of a run', async () => {
         const s = await setup(kind, notifications);
-        const load = s.sim.runLoad({ workspaces: 40, updatesPerSecond: 1000, totalUpdates: 2000 });
-        // Cut the stream three times while the load runs; each cut forces a resubscribe and a resync.
+        const load = s.sim.runLoad({ workspaces: 40, updatesPerSecond: 1000, totalUpdates: 3000 });
+        // Cut the stream three times while the load runs, each time once the bridge streams again;
+        // every cut forces a resubscribe and a resync.
         for (let drop = 0; drop < 3; drop++) {
-          await new Promise((resolve) => setTimeout(resolve, 400));
+          await vi.waitFor(() => expect(s.sim.subscriberCount).toBe(1), { timeout: 10_000 });
+          await new Promise((resolve) => setTimeout(resolve, 300));
           s.sim.dropSubscribers();
         }
         const result = await load;
-        expect(result.emitted).toBe(2000);
+        expect(result.emitted).toBe(3000);
         expect(
           await metricValue(s.bridge.metrics, 'gitpod_ws_manager_bridge_cluster_reconnects_total'),
         ).toBeGreaterThanOrEqual(3);

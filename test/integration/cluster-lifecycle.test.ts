@@ -120,11 +120,11 @@ for (const kind of DATABASES) {
         timeout: 10_000,
       });
       await vi.waitFor(async () => expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toEqual(['xl']));
-      expect(first.sim.subscriberCount).toBe(0);
+      await vi.waitFor(() => expect(first.sim.subscriberCount).toBe(0));
 
       await bridge.store.deleteCluster('us-1');
       await vi.waitFor(() => expect(bridge.supervisor.states().has('us-1')).toBe(false), { timeout: 10_000 });
-      expect(second.sim.subscriberCount).toBe(0);
+      await vi.waitFor(() => expect(second.sim.subscriberCount).toBe(0));
     });
   });
 }
