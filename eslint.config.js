@@ -20,9 +20,18 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: 'TSEnumDeclaration', message: 'Use an as-const object instead of enum.' },
-        { selector: 'MemberExpression[object.name="describe"][property.name="only"]', message: 'No .only in the suite.' },
-        { selector: 'MemberExpression[object.name="it"][property.name="only"]', message: 'No .only in the suite.' },
-        { selector: 'MemberExpression[object.name="test"][property.name="only"]', message: 'No .only in the suite.' },
+        {
+          selector: 'MemberExpression[object.name="describe"][property.name="only"]',
+          message: 'No .only in the suite.',
+        },
+        {
+          selector: 'MemberExpression[object.name="it"][property.name="only"]',
+          message: 'No .only in the suite.',
+        },
+        {
+          selector: 'MemberExpression[object.name="test"][property.name="only"]',
+          message: 'No .only in the suite.',
+        },
       ],
     },
   },

@@ -30,19 +30,35 @@ const env = process.env;
 const WORKSPACES = Number(env.BENCH_WORKSPACES ?? 10_000);
 const SCENARIOS: Scenario[] = [
   { name: 'throughput', workspaces: WORKSPACES, rate: 0, updates: Number(env.BENCH_UPDATES ?? 200_000) },
-  { name: 'latency', workspaces: WORKSPACES, rate: 1000, updates: Number(env.BENCH_LATENCY_UPDATES ?? 20_000) },
+  {
+    name: 'latency',
+    workspaces: WORKSPACES,
+    rate: 1000,
+    updates: Number(env.BENCH_LATENCY_UPDATES ?? 20_000),
+  },
 ].filter((s) => (env.BENCH_SCENARIOS ?? 'throughput,latency').split(',').includes(s.name));
 const DBS = (env.BENCH_DBS ?? 'sqlite,postgres').split(',') as Db[];
 
 function services(): Record<string, string> {
-  const out = execFileSync('scripts/services.sh', ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const out = execFileSync('scripts/services.sh', ['start'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 async function database(db: Db, pgAdmin: string): Promise<{ url: string; drop: () => Promise<void> }> {
   if (db === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'wsb-bench-'));
-    return { url: `sqlite:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dir, 'bench.db')}`,
+      drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    };
   }
   const name = `bench_${randomBytes(4).toString('hex')}`;
   const admin = async (sql: string): Promise<void> => {
@@ -61,10 +77,32 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function startSimulator(s: Scenario): Promise<{ child: ChildProcess; port: number; finished: Promise<void> }> {
-  const args = ['--import', 'tsx', 'src/main.ts', 'simulate', '--port', '0', '--workspaces', String(s.workspaces)];
-  args.push('--rate', String(s.rate), '--updates', String(s.updates), '--stamp-emit-time', '--wait-subscribers', '1');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, LOG_LEVEL: 'warn' } });
+function startSimulator(
+  s: Scenario,
+): Promise<{ child: ChildProcess; port: number; finished: Promise<void> }> {
+  const args = [
+    '--import',
+    'tsx',
+    'src/main.ts',
+    'simulate',
+    '--port',
+    '0',
+    '--workspaces',
+    String(s.workspaces),
+  ];
+  args.push(
+    '--rate',
+    String(s.rate),
+    '--updates',
+    String(s.updates),
+    '--stamp-emit-time',
+    '--wait-subscribers',
+    '1',
+  );
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...env, LOG_LEVEL: 'warn' },
+  });
   return new Promise((resolve, reject) => {
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((r) => (finish = r));
@@ -77,12 +115,23 @@ function startSimulator(s: Scenario): Promise<{ child: ChildProcess; port: numbe
   });
 }
 
-async function runScenario(s: Scenario, db: Db, urls: Record<string, string>): Promise<Record<string, unknown>> {
+async function runScenario(
+  s: Scenario,
+  db: Db,
+  urls: Record<string, string>,
+): Promise<Record<string, unknown>> {
   const target = await database(db, urls.WSB_PG_URL ?? '');
   const sim = await startSimulator(s);
   const redisUrl = env.BENCH_REDIS === '0' ? undefined : urls.WSB_REDIS_URL;
   const config = loadConfig(
-    { databaseUrl: target.url, redisUrl, clusters: [`bench=127.0.0.1:${sim.port}`], allowPlaintextClusters: true, adoptUnknown: true, demo: false },
+    {
+      databaseUrl: target.url,
+      redisUrl,
+      clusters: [`bench=127.0.0.1:${sim.port}`],
+      allowPlaintextClusters: true,
+      adoptUnknown: true,
+      demo: false,
+    },
     {},
   );
   const probe = new LatencyProbe();

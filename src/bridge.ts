@@ -72,7 +72,8 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     logger,
     outbox: publisher.durable ? store : undefined,
     backoff: config.wsman.backoff,
-    onPublished: (type, ok, count) => metrics.redisUpdatesPublishedTotal.inc({ type, error: String(!ok) }, count),
+    onPublished: (type, ok, count) =>
+      metrics.redisUpdatesPublishedTotal.inc({ type, error: String(!ok) }, count),
   });
   const engine = new SyncEngine({
     store,
@@ -163,7 +164,17 @@ interface LateParts {
 }
 
 /** Phases in which an instance still counts as present on its cluster. */
-const NOT_STOPPED = ['unknown', 'preparing', 'building', 'pending', 'creating', 'initializing', 'running', 'interrupted', 'stopping'] as const;
+const NOT_STOPPED = [
+  'unknown',
+  'preparing',
+  'building',
+  'pending',
+  'creating',
+  'initializing',
+  'running',
+  'interrupted',
+  'stopping',
+] as const;
 
 function asStaticCluster(spec: ClusterSpec): StaticCluster {
   return {
@@ -246,7 +257,8 @@ class BridgeRuntime implements Bridge {
   }
 
   async #start(): Promise<void> {
-    if (this.#state !== 'idle' && this.#state !== 'failed') throw new Error(`cannot start a bridge that is ${this.#state}`);
+    if (this.#state !== 'idle' && this.#state !== 'failed')
+      throw new Error(`cannot start a bridge that is ${this.#state}`);
     this.#state = 'starting';
     const { store, notifier, supervisor, logger } = this.#p;
     await store.migrate();
@@ -260,7 +272,11 @@ class BridgeRuntime implements Bridge {
     this.#clusterServicePort = await this.#late.clusterService.start();
     if (this.#state === 'starting') this.#state = 'running';
     logger.info(
-      { clusters: [...supervisor.states().keys()], httpPort: this.#httpPort, clusterServicePort: this.#clusterServicePort },
+      {
+        clusters: [...supervisor.states().keys()],
+        httpPort: this.#httpPort,
+        clusterServicePort: this.#clusterServicePort,
+      },
       'ws-manager-bridge is running',
     );
   }
@@ -283,8 +299,13 @@ class BridgeRuntime implements Bridge {
     const { workspaces, updatesPerSecond } = this.#config.demo;
     void simulator
       .runLoad({ workspaces, updatesPerSecond, signal: this.#demoAbort.signal })
-      .catch((error: unknown) => this.#p.logger.error({ error: errorMessage(error) }, 'demo workload failed'));
-    this.#p.logger.info({ port, workspaces, updatesPerSecond }, 'no cluster configured: running a simulated ws-manager');
+      .catch((error: unknown) =>
+        this.#p.logger.error({ error: errorMessage(error) }, 'demo workload failed'),
+      );
+    this.#p.logger.info(
+      { port, workspaces, updatesPerSecond },
+      'no cluster configured: running a simulated ws-manager',
+    );
     return { name: 'demo', url: `127.0.0.1:${port}`, tls: null, state: 'available', score: 50, static: true };
   }
 

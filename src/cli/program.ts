@@ -18,7 +18,11 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function databaseOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--database-url <url>', 'sqlite:PATH or postgres://… (default ./data/bridge.db)').env('DATABASE_URL'))
+    .addOption(
+      new Option('--database-url <url>', 'sqlite:PATH or postgres://… (default ./data/bridge.db)').env(
+        'DATABASE_URL',
+      ),
+    )
     .option('--config <path>', "the original bridge's JSON config file (env WSMAN_BRIDGE_CONFIGPATH)")
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('LOG_LEVEL'));
 }
@@ -31,14 +35,28 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .exitOverride();
 
   databaseOptions(program.command('serve').description('run the bridge'))
-    .addOption(new Option('--redis-url <url>', 'Redis for notifications (default: in-process)').env('REDIS_URL'))
+    .addOption(
+      new Option('--redis-url <url>', 'Redis for notifications (default: in-process)').env('REDIS_URL'),
+    )
     .option('--cluster <name=url>', 'a ws-manager to stream from (repeatable)', collect)
     .option('--adopt-unknown', 'create rows for instances the database does not know')
     .option('--allow-plaintext-clusters', 'allow ws-manager connections without TLS (development)')
-    .option('--http-addr <host:port>', 'metrics/health/readiness (env BRIDGE_HTTP_ADDR, default 127.0.0.1:9500)')
-    .option('--cluster-service-addr <host:port>', 'ClusterService gRPC (env CLUSTER_SERVICE_ADDR, default 127.0.0.1:8080)')
-    .option('--cluster-service-tls-cert <path>', 'serve the ClusterService with TLS (PEM; env CLUSTER_SERVICE_TLS_CERT)')
-    .option('--cluster-service-tls-key <path>', 'key of --cluster-service-tls-cert (env CLUSTER_SERVICE_TLS_KEY)')
+    .option(
+      '--http-addr <host:port>',
+      'metrics/health/readiness (env BRIDGE_HTTP_ADDR, default 127.0.0.1:9500)',
+    )
+    .option(
+      '--cluster-service-addr <host:port>',
+      'ClusterService gRPC (env CLUSTER_SERVICE_ADDR, default 127.0.0.1:8080)',
+    )
+    .option(
+      '--cluster-service-tls-cert <path>',
+      'serve the ClusterService with TLS (PEM; env CLUSTER_SERVICE_TLS_CERT)',
+    )
+    .option(
+      '--cluster-service-tls-key <path>',
+      'key of --cluster-service-tls-cert (env CLUSTER_SERVICE_TLS_KEY)',
+    )
     .option('--cluster-service-tls-client-ca <path>', 'require client certificates from this CA (mTLS)')
     .option('--insecure-cluster-service', 'allow the ClusterService off loopback without TLS or token')
     .option('--no-demo', 'do not start the simulated ws-manager when no cluster is configured')
@@ -72,9 +90,12 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
 }
 
 function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
-  const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
-  const bool = (k: string): boolean | undefined => (typeof opts[k] === 'boolean' ? (opts[k] as boolean) : undefined);
-  const num = (k: string): number | undefined => (typeof opts[k] === 'number' ? (opts[k] as number) : undefined);
+  const str = (k: string): string | undefined =>
+    typeof opts[k] === 'string' ? (opts[k]) : undefined;
+  const bool = (k: string): boolean | undefined =>
+    typeof opts[k] === 'boolean' ? (opts[k]) : undefined;
+  const num = (k: string): number | undefined =>
+    typeof opts[k] === 'number' ? (opts[k]) : undefined;
   return {
     configPath: str('config'),
     databaseUrl: str('databaseUrl'),

@@ -1,7 +1,16 @@
 /** The progress line `npm start` shows: instances per phase, updates applied, cluster streams. */
 import type { Bridge } from '../bridge.js';
 
-const ORDER = ['pending', 'creating', 'initializing', 'running', 'stopping', 'stopped', 'interrupted', 'unknown'];
+const ORDER = [
+  'pending',
+  'creating',
+  'initializing',
+  'running',
+  'stopping',
+  'stopped',
+  'interrupted',
+  'unknown',
+];
 
 /** Formats one progress line from what the bridge reports. Pure. */
 export function formatProgress(input: {

@@ -17,7 +17,9 @@ export async function serveCommand(flags: ConfigFlags): Promise<number> {
     await bridge.stop();
     throw error;
   }
-  const stopProgress = config.progress ? startProgress(bridge, (line) => process.stderr.write(`${line}\n`)) : undefined;
+  const stopProgress = config.progress
+    ? startProgress(bridge, (line) => process.stderr.write(`${line}\n`))
+    : undefined;
   const code = await exit;
   stopProgress?.();
   return code;

@@ -24,11 +24,19 @@ function serverCredentials(flags: SimulateFlags): ServerCredentials {
   if (!flags.tlsCert && !flags.tlsKey) return ServerCredentials.createInsecure();
   if (!flags.tlsCert || !flags.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
   const ca = flags.tlsClientCa ? readFileSync(flags.tlsClientCa) : null;
-  return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(flags.tlsCert), private_key: readFileSync(flags.tlsKey) }], Boolean(ca));
+  return ServerCredentials.createSsl(
+    ca,
+    [{ cert_chain: readFileSync(flags.tlsCert), private_key: readFileSync(flags.tlsKey) }],
+    Boolean(ca),
+  );
 }
 
 /** Resolves once `count` Subscribe streams are open (benchmarks start the load when the bridge listens). */
-function waitForSubscribers(simulator: SimulatedWsManager, count: number, signal: AbortSignal): Promise<void> {
+function waitForSubscribers(
+  simulator: SimulatedWsManager,
+  count: number,
+  signal: AbortSignal,
+): Promise<void> {
   return new Promise((resolve) => {
     const check = (): void => {
       if (simulator.subscriberCount >= count || signal.aborted) {

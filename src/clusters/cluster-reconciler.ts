@@ -53,7 +53,14 @@ export class ClusterReconciler {
     const fromDb: ClusterSpec[] = [];
     for (const row of rows) {
       if (names.has(row.name)) continue;
-      fromDb.push({ name: row.name, url: row.url, tls: row.tls, state: row.state, score: row.score, static: false });
+      fromDb.push({
+        name: row.name,
+        url: row.url,
+        tls: row.tls,
+        state: row.state,
+        score: row.score,
+        static: false,
+      });
     }
     await this.#o.supervisor.sync([...fixed, ...fromDb]);
     if (this.#failing) this.#o.logger.info('cluster reconciliation works again');
@@ -61,7 +68,8 @@ export class ClusterReconciler {
   }
 
   #failed(error: unknown): void {
-    if (!this.#failing) this.#o.logger.error({ error: errorMessage(error) }, 'cannot reconcile workspace clusters');
+    if (!this.#failing)
+      this.#o.logger.error({ error: errorMessage(error) }, 'cannot reconcile workspace clusters');
     this.#failing = true;
   }
 }

@@ -98,7 +98,10 @@ export class ClusterSupervisor {
         continue;
       }
       this.#running.delete(name);
-      this.#o.logger.info({ cluster: name, reason: next ? 'connection changed' : 'removed' }, 'stopping cluster stream');
+      this.#o.logger.info(
+        { cluster: name, reason: next ? 'connection changed' : 'removed' },
+        'stopping cluster stream',
+      );
       stopping.push(this.#stopOne(running));
     }
     await Promise.all(stopping);
@@ -111,7 +114,8 @@ export class ClusterSupervisor {
   #startOne(spec: ClusterSpec): Running {
     const name = spec.name;
     if (!spec.tls && !this.#o.allowPlaintext) {
-      const refused = 'no TLS configured and plain-text clusters are not allowed (--allow-plaintext-clusters)';
+      const refused =
+        'no TLS configured and plain-text clusters are not allowed (--allow-plaintext-clusters)';
       this.#o.logger.error({ cluster: name, url: redactUrl(spec.url) }, `not connecting: ${refused}`);
       return { spec, subscriber: undefined, refused };
     }
@@ -128,7 +132,10 @@ export class ClusterSupervisor {
         onReconnect: () => this.#o.metrics.clusterReconnectsTotal.inc({ workspace_cluster: name }),
       });
       subscriber.start();
-      this.#o.logger.info({ cluster: name, url: redactUrl(spec.url), transport: spec.tls ? 'mtls' : 'plaintext' }, 'cluster stream started');
+      this.#o.logger.info(
+        { cluster: name, url: redactUrl(spec.url), transport: spec.tls ? 'mtls' : 'plaintext' },
+        'cluster stream started',
+      );
       return { spec, subscriber };
     } catch (error: unknown) {
       const refused = errorMessage(error);
@@ -156,7 +163,10 @@ export class ClusterSupervisor {
     this.#o.metrics.clusterCordoned.reset();
     for (const spec of wanted.values()) {
       this.#o.metrics.clusterScore.set({ workspace_cluster: spec.name }, spec.score);
-      this.#o.metrics.clusterCordoned.set({ workspace_cluster: spec.name }, spec.state === 'cordoned' ? 1 : 0);
+      this.#o.metrics.clusterCordoned.set(
+        { workspace_cluster: spec.name },
+        spec.state === 'cordoned' ? 1 : 0,
+      );
     }
   }
 }

@@ -36,7 +36,10 @@ const seconds = z.number().positive();
 export const configFileSchema = z.strictObject({
   installation: z.string().optional(),
   staticBridges: z.array(staticCluster).optional(),
-  clusterService: z.strictObject({ host: z.string(), port: z.number().int().min(0).max(65535) }).partial().optional(),
+  clusterService: z
+    .strictObject({ host: z.string(), port: z.number().int().min(0).max(65535) })
+    .partial()
+    .optional(),
   wsClusterDBReconcileIntervalSeconds: seconds.optional(),
   controllerIntervalSeconds: seconds.optional(),
   controllerMaxDisconnectSeconds: seconds.optional(),

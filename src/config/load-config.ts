@@ -67,7 +67,9 @@ function readPemAsBase64(path: string, baseDir: string, field: string): string {
   try {
     return readFileSync(full).toString('base64');
   } catch (error: unknown) {
-    throw new ConfigError(`${field}: cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ConfigError(
+      `${field}: cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
 }
 
@@ -101,7 +103,16 @@ function staticFromFlag(flag: string): StaticCluster {
   if (eq <= 0 || !name || !url || name.length > 64) {
     throw new ConfigError(`--cluster "${flag}": use NAME=URL, e.g. --cluster eu1=127.0.0.1:8081`);
   }
-  return { name, url, state: 'available', score: 50, maxScore: 100, govern: true, region: '', admissionConstraints: [] };
+  return {
+    name,
+    url,
+    state: 'available',
+    score: 50,
+    maxScore: 100,
+    govern: true,
+    region: '',
+    admissionConstraints: [],
+  };
 }
 
 function seconds(env: Env, name: string, fromFile: number | undefined, fallback: number): number {
@@ -171,7 +182,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
       unaryDeadlineMs: 30_000,
     },
     controllerIntervalMs: seconds(env, 'CONTROLLER_INTERVAL_SECONDS', file.controllerIntervalSeconds, 60),
-    controllerMaxDisconnectMs: seconds(env, 'CONTROLLER_MAX_DISCONNECT_SECONDS', file.controllerMaxDisconnectSeconds, 150),
+    controllerMaxDisconnectMs: seconds(
+      env,
+      'CONTROLLER_MAX_DISCONNECT_SECONDS',
+      file.controllerMaxDisconnectSeconds,
+      150,
+    ),
     clusterReconcileIntervalMs: seconds(
       env,
       'WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS',
@@ -198,19 +214,31 @@ function readFileSetting(path: string | undefined, setting: string): Buffer | un
   try {
     return readFileSync(path);
   } catch (error: unknown) {
-    throw new ConfigError(`${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ConfigError(
+      `${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
 }
 
-function clusterServiceConfig(flags: ConfigFlags, env: Env, file: ConfigFile): BridgeConfig['clusterService'] {
+function clusterServiceConfig(
+  flags: ConfigFlags,
+  env: Env,
+  file: ConfigFile,
+): BridgeConfig['clusterService'] {
   const where = address(
     flags.clusterServiceAddr ??
       env.CLUSTER_SERVICE_ADDR ??
       `${file.clusterService?.host ?? '127.0.0.1'}:${file.clusterService?.port ?? 8080}`,
     'CLUSTER_SERVICE_ADDR',
   );
-  const cert = readFileSetting(flags.clusterServiceTlsCert ?? env.CLUSTER_SERVICE_TLS_CERT, 'CLUSTER_SERVICE_TLS_CERT');
-  const key = readFileSetting(flags.clusterServiceTlsKey ?? env.CLUSTER_SERVICE_TLS_KEY, 'CLUSTER_SERVICE_TLS_KEY');
+  const cert = readFileSetting(
+    flags.clusterServiceTlsCert ?? env.CLUSTER_SERVICE_TLS_CERT,
+    'CLUSTER_SERVICE_TLS_CERT',
+  );
+  const key = readFileSetting(
+    flags.clusterServiceTlsKey ?? env.CLUSTER_SERVICE_TLS_KEY,
+    'CLUSTER_SERVICE_TLS_KEY',
+  );
   const clientCa = readFileSetting(
     flags.clusterServiceTlsClientCa ?? env.CLUSTER_SERVICE_TLS_CLIENT_CA,
     'CLUSTER_SERVICE_TLS_CLIENT_CA',
@@ -218,7 +246,8 @@ function clusterServiceConfig(flags: ConfigFlags, env: Env, file: ConfigFile): B
   if (Boolean(cert) !== Boolean(key)) {
     throw new ConfigError('CLUSTER_SERVICE_TLS_CERT and CLUSTER_SERVICE_TLS_KEY go together');
   }
-  if (clientCa && !cert) throw new ConfigError('CLUSTER_SERVICE_TLS_CLIENT_CA needs CLUSTER_SERVICE_TLS_CERT and _KEY');
+  if (clientCa && !cert)
+    throw new ConfigError('CLUSTER_SERVICE_TLS_CLIENT_CA needs CLUSTER_SERVICE_TLS_CERT and _KEY');
   return {
     ...where,
     token: env.CLUSTER_SERVICE_TOKEN || undefined,

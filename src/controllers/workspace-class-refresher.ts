@@ -31,7 +31,10 @@ export function classesOf(response: DescribeClusterResponse): WorkspaceClassInfo
 }
 
 function sameClasses(row: ClusterRow, classes: WorkspaceClassInfo[], preferred: string | null): boolean {
-  return row.preferredWorkspaceClass === preferred && JSON.stringify(row.availableWorkspaceClasses) === JSON.stringify(classes);
+  return (
+    row.preferredWorkspaceClass === preferred &&
+    JSON.stringify(row.availableWorkspaceClasses) === JSON.stringify(classes)
+  );
 }
 
 /** The periodic refresh. */
@@ -46,7 +49,8 @@ export class WorkspaceClassRefresher {
       intervalMs: options.intervalMs,
       immediate: false,
       tick: (signal) => this.refreshAll(signal),
-      onError: (error) => options.logger.error({ error: errorMessage(error) }, 'workspace class refresh failed'),
+      onError: (error) =>
+        options.logger.error({ error: errorMessage(error) }, 'workspace class refresh failed'),
     });
   }
 
@@ -70,14 +74,21 @@ export class WorkspaceClassRefresher {
       const classes = classesOf(response);
       const preferred = response.preferredWorkspaceClass || null;
       if (!sameClasses(row, classes, preferred)) {
-        await this.#o.store.updateCluster(row.name, { availableWorkspaceClasses: classes, preferredWorkspaceClass: preferred });
+        await this.#o.store.updateCluster(row.name, {
+          availableWorkspaceClasses: classes,
+          preferredWorkspaceClass: preferred,
+        });
       }
-      if (this.#failing.delete(row.name)) this.#o.logger.info({ cluster: row.name }, 'workspace classes refreshed again');
+      if (this.#failing.delete(row.name))
+        this.#o.logger.info({ cluster: row.name }, 'workspace classes refreshed again');
     } catch (error: unknown) {
       if (signal.aborted) return;
       if (!this.#failing.has(row.name)) {
         this.#failing.add(row.name);
-        this.#o.logger.warn({ cluster: row.name, error: errorMessage(error) }, 'cannot refresh workspace classes');
+        this.#o.logger.warn(
+          { cluster: row.name, error: errorMessage(error) },
+          'cannot refresh workspace classes',
+        );
       }
     }
   }

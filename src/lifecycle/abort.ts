@@ -2,7 +2,10 @@
 
 /** True for errors raised because an AbortSignal fired (ours, not a failure). */
 export function isAbortError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR');
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR')
+  );
 }
 
 /** An AbortError carrying the signal's reason. */

@@ -15,7 +15,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000, 
  * Delay before retry number `attempt` (0-based): a uniformly random value in
  * [0, min(maxMs, initialMs * factor^attempt)]. `random` returns a number in [0, 1).
  */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(options.maxMs, options.initialMs * Math.pow(options.factor, Math.max(0, attempt)));
   return Math.floor(random() * ceiling);
 }

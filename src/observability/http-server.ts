@@ -61,7 +61,8 @@ export class OpsHttpServer {
   }
 
   async #handle(url: string, method: string): Promise<{ status: number; type: string; body: string }> {
-    if (method !== 'GET' && method !== 'HEAD') return { status: 405, type: 'text/plain', body: 'method not allowed\n' };
+    if (method !== 'GET' && method !== 'HEAD')
+      return { status: 405, type: 'text/plain', body: 'method not allowed\n' };
     const path = url.split('?')[0];
     if (path === '/metrics') {
       return { status: 200, type: this.#o.registry.contentType, body: await this.#o.registry.metrics() };
@@ -72,7 +73,11 @@ export class OpsHttpServer {
     }
     if (path === '/readyz') {
       const report = await this.#o.readiness();
-      return { status: report.ready ? 200 : 503, type: 'application/json', body: `${JSON.stringify(report)}\n` };
+      return {
+        status: report.ready ? 200 : 503,
+        type: 'application/json',
+        body: `${JSON.stringify(report)}\n`,
+      };
     }
     return { status: 404, type: 'text/plain', body: 'not found\n' };
   }

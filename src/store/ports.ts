@@ -68,7 +68,10 @@ export interface InstanceStore {
   /** Number of instances per phase (progress display, operators). */
   countInstancesByPhase(): Promise<Map<InstancePhase, number>>;
   /** Lists instances of a cluster in the given phases (for controllers and deregistration). */
-  listInstances(filter: { clusterName?: string; phases?: readonly InstancePhase[] }): Promise<InstanceRecord[]>;
+  listInstances(filter: {
+    clusterName?: string;
+    phases?: readonly InstancePhase[];
+  }): Promise<InstanceRecord[]>;
 }
 
 export interface OutboxStore {

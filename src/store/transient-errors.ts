@@ -4,7 +4,15 @@
  */
 import { StoreClosedError } from './errors.js';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -27,7 +35,13 @@ export function isTransientPostgresError(error: unknown): boolean {
   if (error instanceof StoreClosedError) return true;
   const code = codeOf(error);
   if (NETWORK_CODES.has(code)) return true;
-  if (/^(08|53|57|58)/.test(code) || code === '40001' || code === '40P01' || code === '55000' || code === '55P03') {
+  if (
+    /^(08|53|57|58)/.test(code) ||
+    code === '40001' ||
+    code === '40P01' ||
+    code === '55000' ||
+    code === '55P03'
+  ) {
     return true;
   }
   const message = error instanceof Error ? error.message : '';

@@ -83,7 +83,10 @@ export class InstanceLoader {
     const delay = this.#backoff.next();
     if (!this.#failing) {
       this.#failing = true;
-      this.#o.logger.error({ error: errorMessage(error), retryInMs: delay }, 'cannot read instances; retrying');
+      this.#o.logger.error(
+        { error: errorMessage(error), retryInMs: delay },
+        'cannot read instances; retrying',
+      );
     }
     try {
       await sleep(delay, this.#stop.signal);

@@ -12,7 +12,10 @@ export function markStopped(row: InstanceRow, now: string, reason: string): Inst
     phase: 'stopped',
     stoppingTime: row.stoppingTime ?? now,
     stoppedTime: now,
-    status: { ...row.status, message: `Stopped by ws-manager-bridge: ${reason}. Previously in phase ${row.phase}.` },
+    status: {
+      ...row.status,
+      message: `Stopped by ws-manager-bridge: ${reason}. Previously in phase ${row.phase}.`,
+    },
     updatedAt: now,
   };
 }

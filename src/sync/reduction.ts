@@ -28,8 +28,7 @@ export type InvalidStatusReason =
   | 'version-out-of-range';
 
 export type ValidationResult =
-  | { ok: true; status: ValidStatus }
-  | { ok: false; reason: InvalidStatusReason; message: string };
+  { ok: true; status: ValidStatus } | { ok: false; reason: InvalidStatusReason; message: string };
 
 /** Facts the reducer reports so the engine can observe metrics and log once. */
 export type ReductionEvent =
@@ -49,7 +48,12 @@ export type Reduction =
    * Nothing to write. `statusVersion` is the version to remember as seen (the larger of stored and
    * incoming). `after-stopped`: a non-RUNNING, non-STOPPED phase for a stopped instance.
    */
-  | { kind: 'skip'; reason: 'stale' | 'identical' | 'after-stopped'; statusVersion: bigint; events: ReductionEvent[] }
+  | {
+      kind: 'skip';
+      reason: 'stale' | 'identical' | 'after-stopped';
+      statusVersion: bigint;
+      events: ReductionEvent[];
+    }
   | {
       kind: 'apply';
       /** The complete next row (updatedAt = observedAt). */

@@ -132,7 +132,10 @@ export class SyncEngine implements StatusSink {
   }
 
   snapshot(cluster: string, statuses: readonly WorkspaceStatus[]): void {
-    this.#o.metrics.clusterMessagesTotal.inc({ workspace_cluster: cluster, source: 'snapshot' }, statuses.length);
+    this.#o.metrics.clusterMessagesTotal.inc(
+      { workspace_cluster: cluster, source: 'snapshot' },
+      statuses.length,
+    );
     for (const status of statuses) this.#intake(cluster, status);
   }
 
@@ -152,7 +155,14 @@ export class SyncEngine implements StatusSink {
       const id = record.row.id;
       let entry = this.#entries.get(id);
       if (!entry || entry.state === 'absent') {
-        entry = { cluster: record.row.clusterName, state: 'ready', record, queue: [], absentUntil: 0, adopt: undefined };
+        entry = {
+          cluster: record.row.clusterName,
+          state: 'ready',
+          record,
+          queue: [],
+          absentUntil: 0,
+          adopt: undefined,
+        };
         this.#entries.set(id, entry);
       }
       if (entry.state === 'loading') entry.queue.push({ stop: reason, observedAt });
@@ -229,7 +239,11 @@ export class SyncEngine implements StatusSink {
 
   #unknown(cluster: string, id: string): void {
     this.#o.metrics.statusUpdatesTotal.inc({ workspace_cluster: cluster, known_instance: 'false' });
-    this.#onceLog.debug(`unknown:${id}`, { cluster, instanceId: id }, 'status for an instance not in the database');
+    this.#onceLog.debug(
+      `unknown:${id}`,
+      { cluster, instanceId: id },
+      'status for an instance not in the database',
+    );
   }
 
   #apply(id: string, entry: Entry, q: Queued): void {
@@ -242,7 +256,11 @@ export class SyncEngine implements StatusSink {
     } catch (error: unknown) {
       this.#outcome(cluster, record, 'error', q.receivedAt);
       this.#o.probe?.skipped?.(q.status);
-      this.#onceLog.error(`reduce:${id}`, { cluster, instanceId: id, error: errorMessage(error) }, 'cannot apply status');
+      this.#onceLog.error(
+        `reduce:${id}`,
+        { cluster, instanceId: id, error: errorMessage(error) },
+        'cannot apply status',
+      );
       return;
     }
     this.#events(id, cluster, record, reduction.events);
@@ -256,7 +274,11 @@ export class SyncEngine implements StatusSink {
       return;
     }
     entry.record = { ...record, row: reduction.row, metrics: reduction.metrics ?? record.metrics };
-    const notify = { ownerID: q.status.metadata.owner || record.ownerId, instanceID: id, workspaceID: reduction.row.workspaceId };
+    const notify = {
+      ownerID: q.status.metadata.owner || record.ownerId,
+      instanceID: id,
+      workspaceID: reduction.row.workspaceId,
+    };
     this.#batcher.submit({
       write: { row: reduction.row, metrics: reduction.metrics, adopt: entry.adopt, notify },
       notify,
@@ -270,7 +292,10 @@ export class SyncEngine implements StatusSink {
       switch (event.type) {
         case 'started':
           this.#o.metrics.workspaceStartupTime.observe(
-            { neededImageBuild: String(record.row.status.conditions.neededImageBuild ?? false), region: cluster },
+            {
+              neededImageBuild: String(record.row.status.conditions.neededImageBuild ?? false),
+              region: cluster,
+            },
             event.startupSeconds,
           );
           break;
@@ -278,10 +303,16 @@ export class SyncEngine implements StatusSink {
           this.#o.metrics.firstUserActivityTime.observe({ region: cluster }, event.secondsSinceStart);
           break;
         case 'resurrected':
-          this.#o.logger.warn({ ...context, previousPhase: event.previousPhase }, 'newer RUNNING status revives a stopped instance');
+          this.#o.logger.warn(
+            { ...context, previousPhase: event.previousPhase },
+            'newer RUNNING status revives a stopped instance',
+          );
           break;
         case 'ignored-after-stopped':
-          this.#o.logger.info({ ...context, phase: event.incomingPhase }, 'ignoring a status for an already stopped instance');
+          this.#o.logger.info(
+            { ...context, phase: event.incomingPhase },
+            'ignoring a status for an already stopped instance',
+          );
           break;
         case 'failed-condition-kept':
           this.#o.logger.warn(context, 'empty "failed" condition received; keeping the stored one');
@@ -290,7 +321,12 @@ export class SyncEngine implements StatusSink {
     }
   }
 
-  #outcome(cluster: string, record: InstanceRecord, outcome: 'success' | 'skipped' | 'error', receivedAt: number): void {
+  #outcome(
+    cluster: string,
+    record: InstanceRecord,
+    outcome: 'success' | 'skipped' | 'error',
+    receivedAt: number,
+  ): void {
     this.#o.metrics.updateCompletedSeconds.observe(
       { workspace_cluster: cluster, workspace_instance_type: record.workspaceType, outcome },
       (performance.now() - receivedAt) / 1000,
@@ -334,7 +370,10 @@ export class SyncEngine implements StatusSink {
     const row = markStopped(record.row, command.observedAt, command.stop);
     if (!row) return false;
     this.#o.metrics.instancesMarkedStoppedTotal.inc({ previous_phase: record.row.phase });
-    this.#o.logger.info({ cluster: entry.cluster, instanceId: id, previousPhase: record.row.phase, reason: command.stop }, 'marking instance stopped');
+    this.#o.logger.info(
+      { cluster: entry.cluster, instanceId: id, previousPhase: record.row.phase, reason: command.stop },
+      'marking instance stopped',
+    );
     entry.record = { ...record, row };
     const notify = { ownerID: record.ownerId, instanceID: id, workspaceID: row.workspaceId };
     this.#batcher.submit({ write: { row, adopt: entry.adopt, notify }, notify, receivedAt: [] });
@@ -359,7 +398,8 @@ export class SyncEngine implements StatusSink {
       notifications.push(p.notify);
       ids.push(id);
       // Invariant 7: a stopped, fully written instance leaves memory; a late status reads it again.
-      if (entry?.record?.row.phase === 'stopped' && entry.record.row === p.write.row) this.#entries.delete(id);
+      if (entry?.record?.row.phase === 'stopped' && entry.record.row === p.write.row)
+        this.#entries.delete(id);
     }
     this.#applied += applied.length;
     this.#o.notify(notifications);
@@ -378,7 +418,11 @@ export class SyncEngine implements StatusSink {
   }
 
   #onRejected(id: string, error: unknown): void {
-    this.#onceLog.error(`write:${id}`, { instanceId: id, error: errorMessage(error) }, 'database refused an instance write; dropped');
+    this.#onceLog.error(
+      `write:${id}`,
+      { instanceId: id, error: errorMessage(error) },
+      'database refused an instance write; dropped',
+    );
     this.#entries.delete(id);
   }
 

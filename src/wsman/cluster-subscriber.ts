@@ -161,16 +161,26 @@ export class ClusterSubscriber {
     const context = { cluster: this.#o.cluster, url: redactUrl(this.#o.target.url), retryInMs: delay };
     if (this.#downSince === undefined) {
       this.#downSince = Date.now();
-      this.#o.logger.warn({ ...context, error: failure ?? 'stream ended' }, 'ws-manager stream lost, reconnecting');
+      this.#o.logger.warn(
+        { ...context, error: failure ?? 'stream ended' },
+        'ws-manager stream lost, reconnecting',
+      );
     } else {
-      this.#o.logger.debug({ ...context, attempt: this.#backoff.attempt, error: failure }, 'reconnect failed');
+      this.#o.logger.debug(
+        { ...context, attempt: this.#backoff.attempt, error: failure },
+        'reconnect failed',
+      );
     }
   }
 
   #reportUp(): void {
     const context = { cluster: this.#o.cluster, url: redactUrl(this.#o.target.url) };
     if (this.#downSince === undefined) this.#o.logger.info(context, 'ws-manager stream established');
-    else this.#o.logger.info({ ...context, downMs: Date.now() - this.#downSince }, 'ws-manager stream re-established');
+    else
+      this.#o.logger.info(
+        { ...context, downMs: Date.now() - this.#downSince },
+        'ws-manager stream re-established',
+      );
     this.#downSince = undefined;
   }
 

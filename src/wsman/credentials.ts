@@ -55,7 +55,8 @@ export function decodeTls(tls: ClusterTls): DecodedTls {
   } catch {
     throw new InvalidTlsError('tls.key does not parse as a private key');
   }
-  if (!cert.checkPrivateKey(privateKey)) throw new InvalidTlsError('tls.key does not match the certificate in tls.crt');
+  if (!cert.checkPrivateKey(privateKey))
+    throw new InvalidTlsError('tls.key does not match the certificate in tls.crt');
   return { ca, crt, key };
 }
 

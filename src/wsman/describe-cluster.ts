@@ -12,7 +12,11 @@ export type DescribeCluster = (
 /** A DescribeCluster function with a fixed TLS server name and deadline. */
 export function describeClusterWith(options: { tlsServerName: string; deadlineMs: number }): DescribeCluster {
   return async (target, signal) => {
-    const client = new WsmanClient({ url: target.url, tls: target.tls, tlsServerName: options.tlsServerName });
+    const client = new WsmanClient({
+      url: target.url,
+      tls: target.tls,
+      tlsServerName: options.tlsServerName,
+    });
     try {
       return await client.describeCluster(signal, options.deadlineMs);
     } finally {

@@ -67,7 +67,8 @@ export async function startHarness(kind: DatabaseKind, options: HarnessOptions =
     deps: {
       store,
       staticClusters: () => options.staticClusters ?? [],
-      describeCluster: options.describeCluster ?? describeClusterWith({ tlsServerName: 'ws-manager', deadlineMs: 10_000 }),
+      describeCluster:
+        options.describeCluster ?? describeClusterWith({ tlsServerName: 'ws-manager', deadlineMs: 10_000 }),
       onClusterChanged: async (name) => {
         changed.push(name);
         await options.onChanged?.(name);

@@ -92,7 +92,11 @@ export async function seedInstances(
 }
 
 /** Current value of a counter or gauge (summed over the label sets matching `labels`). */
-export async function metricValue(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const data = await metric.get();

@@ -34,7 +34,10 @@ async function tlsSimulator(options: ConstructorParameters<typeof SimulatedWsMan
   return { sim, url: `127.0.0.1:${port}` };
 }
 
-async function bridgeOn(db: TestDatabase, env: Record<string, string> = {}): Promise<{ bridge: Bridge; api: ApiClient }> {
+async function bridgeOn(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<{ bridge: Bridge; api: ApiClient }> {
   const config = loadConfig(
     { databaseUrl: db.url, demo: false, adoptUnknown: true, clusterServiceAddr: '127.0.0.1:0' },
     { WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS: '0.2', CONTROLLER_INTERVAL_SECONDS: '0.2', ...env },
@@ -48,7 +51,12 @@ async function bridgeOn(db: TestDatabase, env: Record<string, string> = {}): Pro
 }
 
 function startRequest(id: string): StartWorkspaceRequest {
-  return StartWorkspaceRequest.fromPartial({ id, servicePrefix: id, metadata: { owner: 'u1', metaId: `ws-${id}` }, spec: {} });
+  return StartWorkspaceRequest.fromPartial({
+    id,
+    servicePrefix: id,
+    metadata: { owner: 'u1', metaId: `ws-${id}` },
+    spec: {},
+  });
 }
 
 for (const kind of DATABASES) {
@@ -59,18 +67,30 @@ for (const kind of DATABASES) {
       const { sim, url } = await tlsSimulator();
       const { bridge, api } = await bridgeOn(db);
 
-      await api.register({ name: 'eu-sim', url, tls: clusterTlsOf(pki), hints: { perfereability: Preferability.Prefer, cordoned: false } });
+      await api.register({
+        name: 'eu-sim',
+        url,
+        tls: clusterTlsOf(pki),
+        hints: { perfereability: Preferability.Prefer, cordoned: false },
+      });
       expect(bridge.supervisor.states().get('eu-sim')).toBeDefined();
       sim.startWorkspace(startRequest('i-1'));
-      await vi.waitFor(async () => expect((await bridge.store.loadInstances(['i-1'])).get('i-1')?.row.phase).toBe('running'), {
-        timeout: 10_000,
-      });
+      await vi.waitFor(
+        async () => expect((await bridge.store.loadInstances(['i-1'])).get('i-1')?.row.phase).toBe('running'),
+        {
+          timeout: 10_000,
+        },
+      );
       expect(bridge.supervisor.states().get('eu-sim')).toBe('streaming');
 
       const listed = await api.list();
       expect(listed.map((c) => [c.name, c.url, c.score, c.static])).toEqual([['eu-sim', url, 100, false]]);
       expect(JSON.stringify(listed)).not.toContain(clusterTlsOf(pki).key);
-      expect(await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_score', { workspace_cluster: 'eu-sim' })).toBe(100);
+      expect(
+        await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_score', {
+          workspace_cluster: 'eu-sim',
+        }),
+      ).toBe(100);
       expect((await bridge.store.getCluster('eu-sim'))?.availableWorkspaceClasses.length).toBeGreaterThan(0);
 
       // A running regular instance blocks a plain deregistration...
@@ -82,14 +102,20 @@ for (const kind of DATABASES) {
       expect(row?.status.message).toMatch(/eu-sim/);
       expect(bridge.supervisor.states().has('eu-sim')).toBe(false);
       expect(await bridge.store.getCluster('eu-sim')).toBeUndefined();
-      expect(await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_score', { workspace_cluster: 'eu-sim' })).toBe(0);
+      expect(
+        await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_score', {
+          workspace_cluster: 'eu-sim',
+        }),
+      ).toBe(0);
     });
 
     it('follows rows written by another party: insert, URL change, delete; refreshes classes', async () => {
       const db = await createTestDatabase(kind);
       cleanups.push(() => db.drop());
       const first = await tlsSimulator();
-      const second = await tlsSimulator({ workspaceClasses: [{ id: 'xl', displayName: 'XL', description: '16 cores', creditsPerMinute: 1 }] });
+      const second = await tlsSimulator({
+        workspaceClasses: [{ id: 'xl', displayName: 'XL', description: '16 cores', creditsPerMinute: 1 }],
+      });
       const { bridge } = await bridgeOn(db);
       const at = new Date().toISOString();
       await bridge.store.insertCluster({
@@ -107,19 +133,35 @@ for (const kind of DATABASES) {
         createdAt: at,
         updatedAt: at,
       });
-      await vi.waitFor(() => expect(bridge.supervisor.states().get('us-1')).toBe('streaming'), { timeout: 10_000 });
-      expect(await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_cordoned', { workspace_cluster: 'us-1' })).toBe(1);
+      await vi.waitFor(() => expect(bridge.supervisor.states().get('us-1')).toBe('streaming'), {
+        timeout: 10_000,
+      });
+      expect(
+        await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_cordoned', {
+          workspace_cluster: 'us-1',
+        }),
+      ).toBe(1);
       await vi.waitFor(async () =>
-        expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toContain('g1-standard'),
+        expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toContain(
+          'g1-standard',
+        ),
       );
 
       // Another party moves the cluster to a new ws-manager: the stream follows the new URL.
       await bridge.store.updateCluster('us-1', { url: second.url });
       second.sim.startWorkspace(startRequest('moved-1'));
-      await vi.waitFor(async () => expect((await bridge.store.loadInstances(['moved-1'])).get('moved-1')?.row.phase).toBe('running'), {
-        timeout: 10_000,
-      });
-      await vi.waitFor(async () => expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toEqual(['xl']));
+      await vi.waitFor(
+        async () =>
+          expect((await bridge.store.loadInstances(['moved-1'])).get('moved-1')?.row.phase).toBe('running'),
+        {
+          timeout: 10_000,
+        },
+      );
+      await vi.waitFor(async () =>
+        expect((await bridge.store.getCluster('us-1'))?.availableWorkspaceClasses.map((c) => c.id)).toEqual([
+          'xl',
+        ]),
+      );
       await vi.waitFor(() => expect(first.sim.subscriberCount).toBe(0));
 
       await bridge.store.deleteCluster('us-1');

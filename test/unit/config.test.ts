@@ -56,7 +56,13 @@ describe('loadConfig', () => {
     expect(c.wsman.tlsServerName).toBe('ws-manager');
     expect(c.wsman.backoff).toEqual({ initialMs: 250, maxMs: 30_000, factor: 2 });
     expect(c.http).toEqual({ host: '127.0.0.1', port: 9500 });
-    expect(c.clusterService).toEqual({ host: '127.0.0.1', port: 8080, token: undefined, tls: undefined, insecure: false });
+    expect(c.clusterService).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      token: undefined,
+      tls: undefined,
+      insecure: false,
+    });
     expect(Object.isFrozen(c) && Object.isFrozen(c.wsman.backoff)).toBe(true);
   });
 
@@ -80,11 +86,17 @@ describe('loadConfig', () => {
     ]);
     expect(fromFile.demo.enabled).toBe(false);
 
-    const withEnv = loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path, CONTROLLER_INTERVAL_SECONDS: '5', REDIS_URL: 'redis://x:1' });
+    const withEnv = loadConfig(
+      {},
+      { WSMAN_BRIDGE_CONFIGPATH: path, CONTROLLER_INTERVAL_SECONDS: '5', REDIS_URL: 'redis://x:1' },
+    );
     expect(withEnv.controllerIntervalMs).toBe(5000);
     expect(withEnv.redisUrl).toBe('redis://x:1');
 
-    const withFlags = loadConfig({ redisUrl: 'redis://flag:2', clusters: ['b=127.0.0.1:1'] }, { WSMAN_BRIDGE_CONFIGPATH: path, REDIS_URL: 'redis://x:1' });
+    const withFlags = loadConfig(
+      { redisUrl: 'redis://flag:2', clusters: ['b=127.0.0.1:1'] },
+      { WSMAN_BRIDGE_CONFIGPATH: path, REDIS_URL: 'redis://x:1' },
+    );
     expect(withFlags.redisUrl).toBe('redis://flag:2');
     expect(withFlags.staticClusters.map((s) => s.name)).toEqual(['eu70', 'b']);
   });
@@ -93,7 +105,13 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsb-tls-'));
     for (const f of ['ca.crt', 'tls.crt', 'tls.key']) writeFileSync(join(dir, f), `-----BEGIN ${f}-----\n`);
     const path = file({
-      staticBridges: [{ name: 'a', url: 'x:1', tls: { ca: join(dir, 'ca.crt'), crt: join(dir, 'tls.crt'), key: join(dir, 'tls.key') } }],
+      staticBridges: [
+        {
+          name: 'a',
+          url: 'x:1',
+          tls: { ca: join(dir, 'ca.crt'), crt: join(dir, 'tls.crt'), key: join(dir, 'tls.key') },
+        },
+      ],
     });
     const tls = loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path }).staticClusters[0]?.tls;
     expect(Buffer.from(tls?.key ?? '', 'base64').toString()).toBe('-----BEGIN tls.key-----\n');

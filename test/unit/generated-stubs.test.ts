@@ -18,10 +18,15 @@ function files(dir: string): string[] {
 describe('generated protobuf stubs', () => {
   it('match what buf and ts-proto generate from proto/', () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-gen-'));
-    execFileSync(process.execPath, ['node_modules/@bufbuild/buf/bin/buf', 'generate', '--output', out], { stdio: 'pipe' });
+    execFileSync(process.execPath, ['node_modules/@bufbuild/buf/bin/buf', 'generate', '--output', out], {
+      stdio: 'pipe',
+    });
     const fresh = join(out, 'src/generated');
     const committed = 'src/generated';
-    const names = (root: string) => files(root).map((f) => relative(root, f)).sort();
+    const names = (root: string) =>
+      files(root)
+        .map((f) => relative(root, f))
+        .sort();
     expect(names(committed)).toEqual(names(fresh));
     for (const name of names(fresh)) {
       expect(readFileSync(join(committed, name), 'utf8'), name).toBe(readFileSync(join(fresh, name), 'utf8'));

@@ -40,7 +40,10 @@ class ScriptedStore {
     if (writes.some((w) => this.poison.has(w.row.id))) throw new Error('constraint violation');
     this.batches.push([...writes]);
     const ids = writes.map((w) => w.row.id);
-    return { applied: ids.filter((i) => !this.conflict.has(i)), conflicted: ids.filter((i) => this.conflict.has(i)) };
+    return {
+      applied: ids.filter((i) => !this.conflict.has(i)),
+      conflicted: ids.filter((i) => this.conflict.has(i)),
+    };
   }
   isTransientError(error: unknown): boolean {
     return error instanceof Error && error.message === 'connection refused';
@@ -63,7 +66,8 @@ function setup(maxBatchSize = 100) {
     outbox: false,
     maxBatchSize,
     backoff: { initialMs: 1, maxMs: 5, factor: 2 },
-    onCommitted: (applied) => committed.push(...applied.map((p) => `${p.write.row.id}@${p.write.row.statusVersion}`)),
+    onCommitted: (applied) =>
+      committed.push(...applied.map((p) => `${p.write.row.id}@${p.write.row.statusVersion}`)),
     onConflicted: (ids) => conflicted.push(...ids),
     onRejected: (id) => rejected.push(id),
   });
