@@ -90,12 +90,9 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
 }
 
 function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
-  const str = (k: string): string | undefined =>
-    typeof opts[k] === 'string' ? (opts[k]) : undefined;
-  const bool = (k: string): boolean | undefined =>
-    typeof opts[k] === 'boolean' ? (opts[k]) : undefined;
-  const num = (k: string): number | undefined =>
-    typeof opts[k] === 'number' ? (opts[k]) : undefined;
+  const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
+  const bool = (k: string): boolean | undefined => (typeof opts[k] === 'boolean' ? opts[k] : undefined);
+  const num = (k: string): number | undefined => (typeof opts[k] === 'number' ? opts[k] : undefined);
   return {
     configPath: str('config'),
     databaseUrl: str('databaseUrl'),
