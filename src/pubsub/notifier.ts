@@ -167,7 +167,7 @@ export class Notifier {
       this.#backoff.reset();
       if (this.#hasWork() || this.#state !== 'running') continue;
       this.#idle = true;
-      await this.#wakeup.wait(Infinity, signal);
+      await this.#wakeup.wait(this.#outbox?.ackDueIn() ?? Infinity, signal);
       this.#idle = false;
     }
   }
@@ -177,12 +177,14 @@ export class Notifier {
     const outbox = this.#outbox;
     let ok = outbox !== undefined && this.#outboxPageDue() ? await outbox.readPage(this.#queue) : true;
     ok = (await this.#sendBatch()) && ok;
-    ok = (outbox === undefined || (await outbox.ack())) && ok;
+    ok = (outbox === undefined || (await outbox.ack(this.#state !== 'running'))) && ok;
     return ok;
   }
 
   #hasWork(): boolean {
-    return this.#queue.size > 0 || this.#outbox?.owesAcks === true || this.#outboxPageDue();
+    const acks =
+      this.#outbox?.owesAcks === true && (this.#state !== 'running' || this.#outbox.ackDueIn() === 0);
+    return this.#queue.size > 0 || acks || this.#outboxPageDue();
   }
 
   /** Left-over notifications are read only while running: on stop they stay for the next start. */

@@ -18,11 +18,19 @@ export class OutboxTracker {
   /** Ids read from the outbox and not delivered yet; the next page is read once none is left. */
   readonly #recovered = new Set<string>();
   #drained = false;
+  readonly #ackDelayMs: number;
+  /** performance.now() when the oldest unacknowledged delivery happened. */
+  #owedSince: number | undefined;
 
-  /** `pageSize` bounds both a read and an acknowledgement call. */
-  constructor(outbox: OutboxStore, pageSize: number, logger: Logger) {
+  /**
+   * `pageSize` bounds both a read and an acknowledgement call. Acknowledgements wait up to
+   * `ackDelayMs` (or until a page is full) so that they cost one write per many deliveries, not one
+   * each; a crash in between only means those notifications are sent again.
+   */
+  constructor(outbox: OutboxStore, pageSize: number, logger: Logger, ackDelayMs = 250) {
     this.#outbox = outbox;
     this.#pageSize = pageSize;
+    this.#ackDelayMs = ackDelayMs;
     this.#logger = logger;
     this.#outage = new OutageLog(logger, 'notifications: outbox');
   }
@@ -35,6 +43,13 @@ export class OutboxTracker {
   /** True while delivered ids wait for their acknowledgement. */
   get owesAcks(): boolean {
     return this.#toAck.size > 0;
+  }
+
+  /** Milliseconds until owed acknowledgements are due: 0 when due now, Infinity when none is owed. */
+  ackDueIn(now: number = performance.now()): number {
+    if (this.#toAck.size === 0 || this.#owedSince === undefined) return Infinity;
+    if (this.#toAck.size >= this.#pageSize) return 0;
+    return Math.max(0, this.#owedSince + this.#ackDelayMs - now);
   }
 
   /** Reads the next page into the queue. Returns false (logged once per outage) if the outbox failed. */
@@ -58,12 +73,17 @@ export class OutboxTracker {
   /** Notes a delivered instance. `requeued`: a newer notification is queued, so its row must stay. */
   delivered(instanceId: string, requeued: boolean): void {
     this.#recovered.delete(instanceId);
-    if (!requeued) this.#toAck.add(instanceId);
+    if (requeued) return;
+    if (this.#toAck.size === 0) this.#owedSince = performance.now();
+    this.#toAck.add(instanceId);
   }
 
-  /** Acknowledges up to one page of delivered ids. Returns false (logged once per outage) on failure. */
-  async ack(): Promise<boolean> {
-    if (this.#toAck.size === 0) return true;
+  /**
+   * Acknowledges up to one page of delivered ids once they are due (or at once with `force`).
+   * Returns false (logged once per outage) on failure.
+   */
+  async ack(force = false): Promise<boolean> {
+    if (this.#toAck.size === 0 || (!force && this.ackDueIn() > 0)) return true;
     const ids: string[] = [];
     for (const id of this.#toAck) {
       if (ids.length >= this.#pageSize) break;
@@ -76,6 +96,7 @@ export class OutboxTracker {
       return false;
     }
     for (const id of ids) this.#toAck.delete(id);
+    this.#owedSince = this.#toAck.size > 0 ? performance.now() : undefined;
     this.#outage.recovered();
     return true;
   }
