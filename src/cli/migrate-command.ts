@@ -6,7 +6,7 @@ import { openStore } from '../store/open-store.js';
 /** Migrates the configured database; resolves with the exit code. */
 export async function migrateCommand(flags: ConfigFlags): Promise<number> {
   const config = loadConfig(flags);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   const store = await openStore(config.databaseUrl, { logger });
   try {
     await store.migrate();

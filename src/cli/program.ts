@@ -24,7 +24,10 @@ function databaseOptions(cmd: Command): Command {
       ),
     )
     .option('--config <path>', "the original bridge's JSON config file (env WSMAN_BRIDGE_CONFIGPATH)")
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('LOG_LEVEL'));
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('LOG_LEVEL'))
+    .addOption(
+      new Option('--log-format <format>', 'json or pretty (default: pretty on a terminal)').env('LOG_FORMAT'),
+    );
 }
 
 /** Builds the program; `run` receives the exit code of the chosen subcommand. */
@@ -107,6 +110,7 @@ function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
     clusterServiceTlsClientCa: str('clusterServiceTlsClientCa'),
     insecureClusterService: bool('insecureClusterService'),
     logLevel: str('logLevel'),
+    logFormat: str('logFormat'),
     demo: opts.demo === false ? false : undefined,
     demoWorkspaces: num('demoWorkspaces'),
     demoRate: num('demoRate'),

@@ -8,7 +8,7 @@ import { onShutdownSignal } from './shutdown.js';
 /** Runs the service; resolves with the process exit code. */
 export async function serveCommand(flags: ConfigFlags): Promise<number> {
   const config = loadConfig(flags);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   const bridge = await createBridge(config, { logger });
   const exit = onShutdownSignal({ logger, stop: () => bridge.stop() });
   try {

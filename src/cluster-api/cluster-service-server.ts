@@ -121,8 +121,7 @@ export class ClusterServiceServer {
     this.#logger.info(
       {
         address,
-        tls: Boolean(tls),
-        mtls: Boolean(tls?.clientCa),
+        transport: tls ? (tls.clientCa ? 'mtls' : 'tls') : 'plaintext',
         tokenRequired: Boolean(this.#config.token),
       },
       'cluster service listening',

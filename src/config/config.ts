@@ -77,6 +77,8 @@ export interface BridgeConfig {
   clusterService: ClusterServiceConfig;
   /** pino level. @default 'info' */
   logLevel: string;
+  /** `json` lines, or `pretty` lines for humans. @default pretty on a terminal, else json */
+  logFormat: 'json' | 'pretty';
   /** Progress lines on stderr (instances per phase, updates applied). @default false */
   progress: boolean;
 }

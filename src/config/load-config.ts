@@ -25,6 +25,7 @@ export interface ConfigFlags {
   clusterServiceTlsClientCa?: string;
   insecureClusterService?: boolean;
   logLevel?: string;
+  logFormat?: string;
   demo?: boolean;
   demoWorkspaces?: number;
   demoRate?: number;
@@ -204,9 +205,20 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
     http: address(flags.httpAddr ?? env.BRIDGE_HTTP_ADDR ?? '127.0.0.1:9500', 'BRIDGE_HTTP_ADDR'),
     clusterService: clusterServiceConfig(flags, env, file),
     logLevel: flags.logLevel ?? env.LOG_LEVEL ?? 'info',
+    logFormat: logFormat(flags.logFormat ?? env.LOG_FORMAT),
     progress: flags.progress ?? false,
   };
   return deepFreeze(config);
+}
+
+/** Resolves the log format; without a setting, humans at a terminal get pretty lines. */
+export function logFormat(
+  value: string | undefined,
+  tty: boolean = Boolean(process.stdout.isTTY),
+): 'json' | 'pretty' {
+  if (value === undefined || value === '') return tty ? 'pretty' : 'json';
+  if (value === 'json' || value === 'pretty') return value;
+  throw new ConfigError(`LOG_FORMAT: use json or pretty, not "${value}"`);
 }
 
 function readFileSetting(path: string | undefined, setting: string): Buffer | undefined {

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -35,14 +36,32 @@ export interface LoggerSettings {
 
 /** Creates the process logger: JSON lines with secret paths redacted. */
 export function createLogger(settings: LoggerSettings): Logger {
-  const options: LoggerOptions = {
+  if (settings.pretty) {
+    // Synchronous so that lines written just before exit are not lost; fine at human volumes.
+    const destination = settings.destination === process.stderr ? 2 : 1;
+    return pino(
+      baseOptions(settings),
+      pinoPretty({
+        sync: true,
+        destination,
+        ignore: 'name',
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+      }),
+    );
+  }
+  const options = baseOptions(settings);
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+function baseOptions(settings: LoggerSettings): LoggerOptions {
+  return {
     name: 'ws-manager-bridge',
     level: settings.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return settings.destination ? pino(options, settings.destination) : pino(options);
 }
 
 /** A logger that discards everything (tests that do not look at logs). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseHostPort } from '../../src/config/duration.js';
-import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { ConfigError, loadConfig, logFormat } from '../../src/config/load-config.js';
 
 function file(contents: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'wsb-config-'));
@@ -41,6 +41,17 @@ describe('parseHostPort', () => {
   });
   it.each(['localhost', '1.2.3.4:99999', 'host:port'])('rejects %s', (input) => {
     expect(() => parseHostPort(input)).toThrow(/invalid (address|port)/);
+  });
+});
+
+describe('logFormat', () => {
+  it.each([
+    [undefined, true, 'pretty'],
+    [undefined, false, 'json'],
+    ['json', true, 'json'],
+    ['pretty', false, 'pretty'],
+  ] as const)('%s on a terminal=%s is %s', (value, tty, expected) => {
+    expect(logFormat(value, tty)).toBe(expected);
   });
 });
 
@@ -134,6 +145,7 @@ describe('loadConfig', () => {
     [{ clusters: ['no-url'] }, {}, /--cluster "no-url"/],
     [{ clusters: ['a=x:1', 'a=y:2'] }, {}, /configured twice/],
     [{ configPath: '/nonexistent/config.json' }, {}, /cannot read config file/],
+    [{}, { LOG_FORMAT: 'xml' }, /LOG_FORMAT/],
   ])('rejects flags %j env %j', (flags, env, message) => {
     expect(() => loadConfig(flags, env)).toThrow(ConfigError);
     expect(() => loadConfig(flags, env)).toThrow(message);
