@@ -131,6 +131,7 @@ async function runScenario(
       allowPlaintextClusters: true,
       adoptUnknown: true,
       demo: false,
+      clusterServiceAddr: '127.0.0.1:0',
     },
     {},
   );

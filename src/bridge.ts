@@ -16,6 +16,7 @@ import { Notifier } from './pubsub/notifier.js';
 import type { Publisher } from './pubsub/ports.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/ports.js';
+import { INSTANCE_PHASES } from './store/types.js';
 import { reduceStatus } from './sync/status-reducer.js';
 import { SyncEngine, type SyncProbe } from './sync/sync-engine.js';
 import { validateStatus } from './sync/validate-status.js';
@@ -164,17 +165,7 @@ interface LateParts {
 }
 
 /** Phases in which an instance still counts as present on its cluster. */
-const NOT_STOPPED = [
-  'unknown',
-  'preparing',
-  'building',
-  'pending',
-  'creating',
-  'initializing',
-  'running',
-  'interrupted',
-  'stopping',
-] as const;
+const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
 
 function asStaticCluster(spec: ClusterSpec): StaticCluster {
   return {

@@ -101,7 +101,8 @@ export class ClusterServiceServer {
     this.#state = 'starting';
     const address = bindAddress(this.#config.host, this.#config.port);
     // The default of 10 (MB per HTTP/2 session) is too low for this server, as the original notes.
-    const server = new Server({ 'grpc-node.max_session_memory': 50 });
+    // No SO_REUSEPORT: a second bridge on the same port must fail to start, not share the port silently.
+    const server = new Server({ 'grpc-node.max_session_memory': 50, 'grpc.so_reuseport': 0 });
     server.addService(ClusterServiceService, this.#implementation());
     let port: number;
     try {

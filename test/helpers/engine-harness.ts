@@ -11,6 +11,8 @@ import { SyncEngine } from '../../src/sync/sync-engine.js';
 import { validateStatus } from '../../src/sync/validate-status.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
+export { seedInstances } from './seed.js';
+
 export interface EngineHarness {
   db: TestDatabase;
   store: Store;
@@ -53,42 +55,6 @@ export async function engineHarness(
       await db.drop();
     },
   };
-}
-
-/** Seeds the workspace and pending instance rows the platform creates before a start. */
-export async function seedInstances(
-  store: Store,
-  ids: readonly string[],
-  options: { cluster?: string; owner?: string } = {},
-): Promise<void> {
-  const at = '2026-01-01T00:00:00.000Z';
-  await store.createWorkspaces(
-    ids.map((id) => ({
-      id: `ws-${id}`,
-      ownerId: options.owner ?? `owner-${id}`,
-      type: 'regular' as const,
-      projectId: null,
-      organizationId: null,
-      createdAt: at,
-    })),
-  );
-  await store.createInstances(
-    ids.map((id) => ({
-      id,
-      workspaceId: `ws-${id}`,
-      clusterName: options.cluster ?? 'eu-1',
-      phase: 'pending' as const,
-      statusVersion: 0n,
-      creationTime: at,
-      deployedTime: null,
-      startedTime: null,
-      stoppingTime: null,
-      stoppedTime: null,
-      ideUrl: '',
-      status: { conditions: {} },
-      updatedAt: at,
-    })),
-  );
 }
 
 /** Current value of a counter or gauge (summed over the label sets matching `labels`). */

@@ -4,7 +4,6 @@
  */
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createBridge, type Bridge } from '../../src/bridge.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import {
   StartWorkspaceRequest,
   WorkspacePhase,
@@ -15,6 +14,7 @@ import { openPublisher } from '../../src/pubsub/open-publisher.js';
 import type { Message } from '../../src/pubsub/ports.js';
 import { mapPhase } from '../../src/sync/status-mapping.js';
 import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
+import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
 import { metricValue } from '../helpers/engine-harness.js';
 
@@ -49,16 +49,7 @@ async function setup(
   const redisUrl = notifications === 'redis' ? inject('redisUrl') : undefined;
   const publisher = await openPublisher(redisUrl, silentLogger());
   const messages: Message[] = [];
-  const config = loadConfig(
-    {
-      databaseUrl: db.url,
-      clusters: [`sim=127.0.0.1:${port}`],
-      allowPlaintextClusters: true,
-      adoptUnknown: true,
-      demo: false,
-    },
-    {},
-  );
+  const config = testBridgeConfig(db.url, [port]);
   const bridge = await createBridge(config, { logger: silentLogger(), publisher, http: false });
   current = { sim, bridge, db, messages, cleanup: [] };
   // A consumer of its own, as another platform service would subscribe.
@@ -165,16 +156,7 @@ for (const kind of DATABASES) {
       };
       const port = await sim.listen(0, '127.0.0.1');
       const db = await createTestDatabase(kind);
-      const config = loadConfig(
-        {
-          databaseUrl: db.url,
-          clusters: [`sim=127.0.0.1:${port}`],
-          allowPlaintextClusters: true,
-          adoptUnknown: true,
-          demo: false,
-        },
-        {},
-      );
+      const config = testBridgeConfig(db.url, [port]);
       const bridge = await createBridge(config, { logger: silentLogger(), http: false });
       current = { sim, bridge, db, messages: [], cleanup: [] };
       await bridge.start();

@@ -6,12 +6,12 @@
 import { ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridge, type Bridge } from '../../src/bridge.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { StartWorkspaceRequest } from '../../src/generated/wsman/core.js';
 import { Preferability } from '../../src/generated/workspacemanagerbridge/cluster-service.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
 import { ApiClient, codeOf } from '../helpers/cluster-service-harness.js';
+import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
 import { metricValue } from '../helpers/engine-harness.js';
 import { clusterTlsOf, createTestPki, type TestPki } from '../helpers/test-pki.js';
@@ -38,9 +38,15 @@ async function bridgeOn(
   db: TestDatabase,
   env: Record<string, string> = {},
 ): Promise<{ bridge: Bridge; api: ApiClient }> {
-  const config = loadConfig(
-    { databaseUrl: db.url, demo: false, adoptUnknown: true, clusterServiceAddr: '127.0.0.1:0' },
-    { WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS: '0.2', CONTROLLER_INTERVAL_SECONDS: '0.2', ...env },
+  const config = testBridgeConfig(
+    db.url,
+    [],
+    { allowPlaintextClusters: false },
+    {
+      WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS: '0.2',
+      CONTROLLER_INTERVAL_SECONDS: '0.2',
+      ...env,
+    },
   );
   const bridge = await createBridge(config, { logger: silentLogger(), http: false });
   await bridge.start();

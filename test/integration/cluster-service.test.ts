@@ -2,6 +2,7 @@
  * The ClusterService over real gRPC on 127.0.0.1, a real store (SQLite and PostgreSQL) and a real
  * ws-manager endpoint (TLS) for the reachability probe.
  */
+import { seedInstances } from '../helpers/seed.js';
 import { credentials, ServerCredentials, status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticCluster } from '../../src/config/config.js';
@@ -50,33 +51,10 @@ async function seed(
   cluster: string,
   rows: [string, InstancePhase, WorkspaceType][],
 ): Promise<void> {
-  const at = '2026-01-01T00:00:00.000Z';
-  await store.createWorkspaces(
-    rows.map(([id, , type]) => ({
-      id: `ws-${id}`,
-      ownerId: 'owner',
-      type,
-      projectId: null,
-      organizationId: null,
-      createdAt: at,
-    })),
-  );
-  await store.createInstances(
-    rows.map(([id, phase]) => ({
-      id,
-      workspaceId: `ws-${id}`,
-      clusterName: cluster,
-      phase,
-      statusVersion: 1n,
-      creationTime: at,
-      deployedTime: null,
-      startedTime: null,
-      stoppingTime: null,
-      stoppedTime: null,
-      ideUrl: '',
-      status: { conditions: {} },
-      updatedAt: at,
-    })),
+  await seedInstances(
+    store,
+    rows.map(([id, phase, type]) => ({ id, phase, type })),
+    { cluster, owner: 'owner' },
   );
 }
 

@@ -2,6 +2,7 @@
  * `ws-manager-bridge clusters …` against a real ClusterServiceServer: in-process through the same
  * commander wiring main.ts uses, and as a child process for exit codes, env and stderr.
  */
+import { seedInstances } from '../helpers/seed.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -228,27 +229,7 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
     const h = await harness();
     const addr = ['--addr', `127.0.0.1:${h.port}`];
     await cli([...addr, 'register', '--name=eu-1', `--url=${wsman.url}`, ...tlsFlags]);
-    const at = '2026-01-01T00:00:00.000Z';
-    await h.store.createWorkspaces([
-      { id: 'ws-1', ownerId: 'o', type: 'regular', projectId: null, organizationId: null, createdAt: at },
-    ]);
-    await h.store.createInstances([
-      {
-        id: 'i-1',
-        workspaceId: 'ws-1',
-        clusterName: 'eu-1',
-        phase: 'running',
-        statusVersion: 1n,
-        creationTime: at,
-        deployedTime: null,
-        startedTime: null,
-        stoppingTime: null,
-        stoppedTime: null,
-        ideUrl: '',
-        status: { conditions: {} },
-        updatedAt: at,
-      },
-    ]);
+    await seedInstances(h.store, [{ id: 'i-1', phase: 'running' }], { cluster: 'eu-1' });
     const refused = await cli([...addr, 'deregister', 'eu-1']);
     expect(refused.error).toMatch(
       /FAILED_PRECONDITION: cluster is not empty \(1 instances remaining\)\[i-1\]/,

@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { WorkspaceStatus } from '../../src/generated/wsman/core.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
+import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -79,16 +79,7 @@ for (const kind of DATABASES) {
       // Per instance: statuses received and not yet settled (committed or skipped).
       const open = new Map<string, number>();
       const settle = (id: string): void => void open.delete(id);
-      const config = loadConfig(
-        {
-          databaseUrl: db.url,
-          clusters: [`sim=127.0.0.1:${port}`],
-          allowPlaintextClusters: true,
-          adoptUnknown: true,
-          demo: false,
-        },
-        {},
-      );
+      const config = testBridgeConfig(db.url, [port]);
       const bridge = await createBridge(config, {
         logger: silentLogger(),
         http: false,

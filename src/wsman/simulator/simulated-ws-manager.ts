@@ -123,7 +123,8 @@ export class SimulatedWsManager {
     if (this.#server) {
       throw new SimulatorError(SimulatorErrorCode.failedPrecondition, 'the simulator is already listening');
     }
-    const server = new Server();
+    // No SO_REUSEPORT: a taken port is an error, not a silently shared listener.
+    const server = new Server({ 'grpc.so_reuseport': 0 });
     server.addService(ENCODED_WSMAN_SERVICE, createWsmanHandlers(this.#backend(), this.#logger));
     this.#server = server;
     const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
