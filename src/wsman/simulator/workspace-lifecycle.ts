@@ -97,6 +97,6 @@ export function isUp(step: LifecycleStep): boolean {
 
 /** Parses a `sim/fail-at` value; undefined when absent, null when it names no failable step. */
 export function parseFailAt(value: string | undefined): FailableStep | undefined | null {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   return (FAILABLE_STEPS as readonly string[]).includes(value) ? (value as FailableStep) : null;
 }
