@@ -88,6 +88,9 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     backoff: config.wsman.backoff,
     probe: deps.probe,
   });
+  metrics.sources.notificationsPending = () => notifier.pending;
+  metrics.sources.instancesTracked = () => engine.tracked;
+  metrics.sources.instancesDirty = () => engine.dirty;
   const supervisor = new ClusterSupervisor({
     sink: engine,
     logger,

@@ -6,12 +6,25 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponential
 
 const P = 'gitpod_ws_manager_bridge_';
 
+/** Values read at scrape time; the composition root points them at the live components. */
+export interface GaugeSources {
+  notificationsPending: () => number;
+  instancesTracked: () => number;
+  instancesDirty: () => number;
+}
+
 function buildMetrics(options: { defaultMetrics?: boolean }) {
   const registry = new Registry();
+  const sources: GaugeSources = {
+    notificationsPending: () => 0,
+    instancesTracked: () => 0,
+    instancesDirty: () => 0,
+  };
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,
+    sources,
     workspaceStartupTime: new Histogram({
       name: 'workspace_startup_time',
       help: 'Seconds from instance creation to its first RUNNING status',
@@ -95,6 +108,9 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       name: `${P}notifications_pending`,
       help: 'Notifications committed to the database and not yet delivered',
       registers,
+      collect() {
+        this.set(sources.notificationsPending());
+      },
     }),
     dbBatchesTotal: new Counter({
       name: `${P}db_batches_total`,
@@ -128,11 +144,17 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       name: `${P}instances_tracked`,
       help: 'Instances with state held in memory by the sync engine',
       registers,
+      collect() {
+        this.set(sources.instancesTracked());
+      },
     }),
     instancesDirty: new Gauge({
       name: `${P}instances_dirty`,
       help: 'Instances with reduced changes not yet committed',
       registers,
+      collect() {
+        this.set(sources.instancesDirty());
+      },
     }),
     clusterStreamState: new Gauge({
       name: `${P}cluster_stream_state`,

@@ -121,6 +121,11 @@ export class SyncEngine implements StatusSink {
     return this.#entries.size;
   }
 
+  /** Instances with reduced changes not yet committed. */
+  get dirty(): number {
+    return this.#batcher.dirty;
+  }
+
   /** Phase of every tracked instance (progress display). */
   phaseCounts(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -431,8 +436,6 @@ export class SyncEngine implements StatusSink {
     for (const [id, entry] of this.#entries) {
       if (entry.state === 'absent' && entry.absentUntil <= now) this.#entries.delete(id);
     }
-    this.#o.metrics.instancesTracked.set(this.#entries.size);
-    this.#o.metrics.instancesDirty.set(this.#batcher.dirty);
   }
 }
 
