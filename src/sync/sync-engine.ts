@@ -69,8 +69,13 @@ interface Entry {
   record: InstanceRecord | undefined;
   queue: MailboxItem[];
   absentUntil: number;
+  /** Date.now() of the last status or command, for evicting instances that went quiet. */
+  touchedAt: number;
   adopt: PendingWrite['write']['adopt'];
 }
+
+/** An instance without statuses for this long and nothing to write leaves memory. */
+const QUIET_EVICT_MS = 30 * 60_000;
 
 /** Statuses of one instance kept while its row is being read; beyond it, the queue is compacted. */
 const MAX_QUEUED_PER_INSTANCE = 64;
@@ -167,9 +172,11 @@ export class SyncEngine implements StatusSink {
           queue: [],
           absentUntil: 0,
           adopt: undefined,
+          touchedAt: 0,
         };
         this.#entries.set(id, entry);
       }
+      entry.touchedAt = Date.now();
       if (entry.state === 'loading') entry.queue.push({ stop: reason, observedAt });
       else if (this.#stop(id, entry, { stop: reason, observedAt })) marked++;
     }
@@ -228,10 +235,19 @@ export class SyncEngine implements StatusSink {
       entry = undefined;
     }
     if (!entry) {
-      entry = { cluster, state: 'loading', record: undefined, queue: [], absentUntil: 0, adopt: undefined };
+      entry = {
+        cluster,
+        state: 'loading',
+        record: undefined,
+        queue: [],
+        absentUntil: 0,
+        adopt: undefined,
+        touchedAt: 0,
+      };
       this.#entries.set(status.id, entry);
       this.#loader.request(status.id);
     }
+    entry.touchedAt = Date.now();
     if (entry.state === 'loading') {
       enqueue(entry, queued);
     } else if (entry.state === 'absent') {
@@ -431,10 +447,22 @@ export class SyncEngine implements StatusSink {
     this.#entries.delete(id);
   }
 
+  /**
+   * Forgets instances known to be absent once that knowledge expires, and instances that went quiet
+   * with nothing left to write (a workspace deleted without a STOPPED status): both are read again
+   * on their next status, so memory follows the live instances, not every instance ever seen.
+   */
   #sweep(): void {
     const now = Date.now();
     for (const [id, entry] of this.#entries) {
       if (entry.state === 'absent' && entry.absentUntil <= now) this.#entries.delete(id);
+      else if (
+        entry.state === 'ready' &&
+        entry.touchedAt < now - QUIET_EVICT_MS &&
+        !this.#batcher.holds(id)
+      ) {
+        this.#entries.delete(id);
+      }
     }
   }
 }

@@ -72,6 +72,11 @@ export class WriteBatcher {
     return this.#pending.size + this.#inFlight;
   }
 
+  /** True while a write of this instance is queued. */
+  holds(id: string): boolean {
+    return this.#pending.has(id);
+  }
+
   /** Queues a write; replaces (and folds in) a queued write of the same instance. */
   submit(pending: PendingWrite): void {
     const id = pending.write.row.id;

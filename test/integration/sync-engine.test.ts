@@ -250,3 +250,31 @@ for (const kind of DATABASES) {
     });
   });
 }
+
+describe('sync engine memory', () => {
+  let h: EngineHarness | undefined;
+  afterEach(async () => {
+    vi.useRealTimers();
+    await h?.close();
+    h = undefined;
+  });
+
+  it('forgets stopped instances once written and quiet ones after 30 minutes', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    h = await engineHarness('sqlite');
+    await seedInstances(h.store, ['quiet', 'done']);
+    h.engine.status('eu-1', status('quiet', 1n, WorkspacePhase.RUNNING));
+    h.engine.status('eu-1', status('done', 1n, WorkspacePhase.RUNNING));
+    h.engine.status('eu-1', status('done', 2n, WorkspacePhase.STOPPED));
+    await h.engine.whenIdle();
+    expect(h.engine.tracked).toBe(1);
+    vi.advanceTimersByTime(29 * 60_000);
+    expect(h.engine.tracked).toBe(1);
+    vi.advanceTimersByTime(2 * 60_000);
+    expect(h.engine.tracked).toBe(0);
+    // The next status reads the row again and carries on from it.
+    h.engine.status('eu-1', status('quiet', 3n, WorkspacePhase.STOPPING));
+    await h.engine.whenIdle();
+    expect((await h.store.loadInstances(['quiet'])).get('quiet')?.row.phase).toBe('stopping');
+  });
+});
