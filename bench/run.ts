@@ -174,14 +174,26 @@ async function runScenario(
 
 const RUNS = Math.max(1, Number(env.BENCH_RUNS ?? 3));
 
+/** One run in a fresh process, so that memory figures belong to that run alone. */
+function runInChild(scenario: Scenario, db: Db): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--one', scenario.name, db], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as Record<string, unknown>);
+      else reject(new Error(`benchmark run ${scenario.name}/${db} failed (exit ${code})`));
+    });
+  });
+}
+
 /** Runs a scenario RUNS times and reports the median run (by rate, or by p99 for latency) with the spread. */
-async function measured(
-  scenario: Scenario,
-  db: Db,
-  urls: Record<string, string>,
-): Promise<Record<string, unknown>> {
+async function measured(scenario: Scenario, db: Db): Promise<Record<string, unknown>> {
   const results: Record<string, unknown>[] = [];
-  for (let i = 0; i < RUNS; i++) results.push(await runScenario(scenario, db, urls));
+  for (let i = 0; i < RUNS; i++) results.push(await runInChild(scenario, db));
   const key = scenario.rate === 0 ? 'updates_per_s' : 'p99_ms';
   const sorted = [...results].sort((a, b) => Number(a[key]) - Number(b[key]));
   const median = sorted[Math.floor(sorted.length / 2)] as Record<string, unknown>;
@@ -190,12 +202,18 @@ async function measured(
     runs: RUNS,
     runs_updates_per_s: results.map((r) => r.updates_per_s),
     runs_p99_ms: results.map((r) => r.p99_ms),
+    runs_rss_mb: results.map((r) => r.rss_mb),
   };
 }
 
 const urls = services();
-for (const db of DBS) {
-  for (const scenario of SCENARIOS) {
-    process.stdout.write(`${JSON.stringify(await measured(scenario, db, urls))}\n`);
+if (process.argv[2] === '--one') {
+  const scenario = SCENARIOS.find((s) => s.name === process.argv[3]);
+  if (!scenario) throw new Error(`unknown scenario ${process.argv[3]}`);
+  process.stdout.write(`${JSON.stringify(await runScenario(scenario, process.argv[4] as Db, urls))}\n`);
+} else {
+  for (const db of DBS) {
+    for (const scenario of SCENARIOS)
+      process.stdout.write(`${JSON.stringify(await measured(scenario, db))}\n`);
   }
 }
