@@ -188,7 +188,8 @@ export class SyncEngine implements StatusSink {
   async whenIdle(): Promise<void> {
     while (this.#loader.queued > 0 || this.#batcher.dirty > 0 || this.#hasQueued()) {
       await this.#batcher.whenIdle();
-      await new Promise((resolve) => setImmediate(resolve));
+      // Reads may be waiting out a database outage: poll gently instead of spinning.
+      await new Promise((resolve) => setTimeout(resolve, this.#loader.queued > 0 ? 5 : 0));
     }
   }
 
