@@ -121,10 +121,12 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
       allowPlaintextClusters: config.allowPlaintextClusters,
       deps: {
         store,
-        staticClusters: () => staticClusters().map(asStaticCluster),
+        staticClusters,
         describeCluster,
         onClusterChanged: () => runtime.reconcileClusters(),
         stopClusterInstances: async (clusterName, reason) => {
+          // Stream first: a status still in flight must not revive what is being stopped.
+          await supervisor.detach(clusterName);
           const records = await store.listInstances({ clusterName, phases: NOT_STOPPED });
           return engine.stopInstances(records, reason);
         },
@@ -134,7 +136,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     reconciler: new ClusterReconciler({
       store,
       supervisor,
-      staticClusters,
+      staticClusters: () => staticClusters().map(specOf),
       intervalMs: config.clusterReconcileIntervalMs,
       logger,
     }),
@@ -170,17 +172,15 @@ interface LateParts {
 /** Phases in which an instance still counts as present on its cluster. */
 const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
 
-function asStaticCluster(spec: ClusterSpec): StaticCluster {
+/** What the supervisor needs of a cluster from the configuration. */
+function specOf(cluster: StaticCluster): ClusterSpec {
   return {
-    name: spec.name,
-    url: spec.url,
-    tls: spec.tls ?? undefined,
-    state: spec.state,
-    score: spec.score,
-    maxScore: 100,
-    govern: true,
-    region: '',
-    admissionConstraints: [],
+    name: cluster.name,
+    url: cluster.url,
+    tls: cluster.tls ?? null,
+    state: cluster.state,
+    score: cluster.score,
+    static: true,
   };
 }
 
@@ -188,7 +188,7 @@ class BridgeRuntime implements Bridge {
   readonly #config: Readonly<BridgeConfig>;
   readonly #p: Parts;
   readonly #late: LateParts;
-  #static: ClusterSpec[] = [];
+  #static: StaticCluster[] = [];
   #state: BridgeState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<boolean> | undefined;
@@ -201,7 +201,7 @@ class BridgeRuntime implements Bridge {
   constructor(
     config: Readonly<BridgeConfig>,
     parts: Parts,
-    late: (staticClusters: () => readonly ClusterSpec[]) => LateParts,
+    late: (staticClusters: () => readonly StaticCluster[]) => LateParts,
   ) {
     this.#config = config;
     this.#p = parts;
@@ -258,7 +258,7 @@ class BridgeRuntime implements Bridge {
     await store.migrate();
     await notifier.start();
     if (this.#p.http) await this.#startHttp();
-    const clusters = this.#staticClusters();
+    const clusters = [...this.#config.staticClusters];
     if (this.#config.demo.enabled) clusters.push(await this.#startDemo());
     this.#static = clusters;
     await this.#late.reconciler.start();
@@ -275,18 +275,7 @@ class BridgeRuntime implements Bridge {
     );
   }
 
-  #staticClusters(): ClusterSpec[] {
-    return this.#config.staticClusters.map((c) => ({
-      name: c.name,
-      url: c.url,
-      tls: c.tls ?? null,
-      state: c.state,
-      score: c.score,
-      static: true,
-    }));
-  }
-
-  async #startDemo(): Promise<ClusterSpec> {
+  async #startDemo(): Promise<StaticCluster> {
     const simulator = new SimulatedWsManager({ logger: this.#p.logger.child({ component: 'simulator' }) });
     this.#simulator = simulator;
     const port = await simulator.listen(0, '127.0.0.1');
@@ -300,7 +289,16 @@ class BridgeRuntime implements Bridge {
       { port, workspaces, updatesPerSecond },
       'no cluster configured: running a simulated ws-manager',
     );
-    return { name: 'demo', url: `127.0.0.1:${port}`, tls: null, state: 'available', score: 50, static: true };
+    return {
+      name: 'demo',
+      url: `127.0.0.1:${port}`,
+      state: 'available',
+      score: 50,
+      maxScore: 100,
+      govern: true,
+      region: '',
+      admissionConstraints: [],
+    };
   }
 
   async #startHttp(): Promise<void> {

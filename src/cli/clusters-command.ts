@@ -109,7 +109,12 @@ function callFailed(verb: string, address: string, error: unknown): CliError {
   if (typeof e.code !== 'number') return new CliError(`${verb}: ${errorMessage(error)}`);
   // The CLI prints exactly one line, whatever the server or grpc-js put into the details.
   const details = (e.details ?? e.message ?? '').replace(/\s*\n\s*/g, ' ');
-  if (e.code === grpcStatus.UNAVAILABLE || e.code === grpcStatus.DEADLINE_EXCEEDED) {
+  if (e.code === grpcStatus.DEADLINE_EXCEEDED) {
+    return new CliError(
+      `${verb}: the cluster service did not answer in time (${details}); try a longer --timeout`,
+    );
+  }
+  if (e.code === grpcStatus.UNAVAILABLE) {
     return new CliError(
       `${verb}: cannot reach the cluster service at ${address} (${details}); check --addr / CLUSTER_SERVICE_ADDR and TLS flags`,
     );

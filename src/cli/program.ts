@@ -32,7 +32,9 @@ function databaseOptions(cmd: Command): Command {
 
 /** Builds the program; `run` receives the exit code of the chosen subcommand. */
 export function buildProgram(run: (work: () => Promise<number>) => void): Command {
+  // Positional options: `clusters --tls-ca X register --tls-ca Y` keeps the two flags apart.
   const program = new Command('ws-manager-bridge')
+    .enablePositionalOptions()
     .description('Streams workspace status from ws-manager clusters into the platform database')
     .showHelpAfterError()
     .exitOverride();

@@ -63,7 +63,13 @@ export async function registerCluster(
     throw error;
   }
   ctx.logger.info(
-    { cluster: row.name, url: redactUrl(row.url), state: row.state, score: row.score, tls: row.tls !== null },
+    {
+      cluster: row.name,
+      url: redactUrl(row.url),
+      state: row.state,
+      score: row.score,
+      transport: row.tls ? 'mtls' : 'plaintext',
+    },
     'cluster registered',
   );
   await ctx.clusterChanged(row.name);

@@ -82,6 +82,23 @@ export class ClusterSupervisor {
     return run;
   }
 
+  /**
+   * Stops one cluster's stream now, e.g. before its instances are marked stopped on a forced
+   * deregistration, so that no late status revives them. A later `sync` that still lists the
+   * cluster starts it again.
+   */
+  detach(name: string): Promise<void> {
+    const run = this.#queue.then(async () => {
+      const running = this.#running.get(name);
+      if (!running) return;
+      this.#running.delete(name);
+      this.#o.logger.info({ cluster: name, reason: 'detached' }, 'stopping cluster stream');
+      await this.#stopOne(running);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Stops every stream. Idempotent. */
   stop(): Promise<void> {
     this.#stopped = true;

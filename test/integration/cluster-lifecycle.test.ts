@@ -3,6 +3,9 @@
  * ws-manager (mTLS), the stream flows, List shows it, Deregister stops it; rows another party writes
  * into workspace_clusters are picked up by the reconciler; classes are refreshed; gauges follow.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridge, type Bridge } from '../../src/bridge.js';
@@ -64,6 +67,43 @@ function startRequest(id: string): StartWorkspaceRequest {
     spec: {},
   });
 }
+
+describe('static clusters', () => {
+  it('are listed with static=true and the settings of the config file', async () => {
+    const db = await createTestDatabase('sqlite');
+    cleanups.push(() => db.drop());
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-static-'));
+    const configPath = join(dir, 'bridge.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        staticBridges: [
+          {
+            name: 'eu70',
+            url: 'dns:///ws-manager-mk2:8080',
+            region: 'europe',
+            score: 20,
+            maxScore: 70,
+            state: 'cordoned',
+            admissionConstraints: [{ type: 'has-permission', permission: 'developer' }],
+          },
+        ],
+      }),
+    );
+    const { api } = await bridgeOn(db, { WSMAN_BRIDGE_CONFIGPATH: configPath });
+    const [listed] = await api.list();
+    expect(listed).toMatchObject({
+      name: 'eu70',
+      url: 'dns:///ws-manager-mk2:8080',
+      static: true,
+      region: 'europe',
+      score: 20,
+      maxScore: 70,
+      state: 2, // CORDONED
+      admissionConstraint: [{ hasPermission: { permission: 'developer' } }],
+    });
+  });
+});
 
 for (const kind of DATABASES) {
   describe(`cluster lifecycle on ${kind}`, () => {

@@ -8,9 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerClustersCommands } from '../../src/cli/clusters-command.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { CliError, EXIT } from '../../src/cli/exit-codes.js';
 import { startHarness, type Harness, type HarnessOptions } from '../helpers/cluster-service-harness.js';
 import { DATABASES } from '../helpers/databases.js';
@@ -41,9 +40,9 @@ interface Outcome {
 
 /** Runs `clusters <args>` in-process, as main.ts would, and captures stdout and the exit code. */
 async function cli(args: string[]): Promise<Outcome> {
-  const program = new Command('ws-manager-bridge').exitOverride();
   let work: Promise<number> | undefined;
-  registerClustersCommands(program, (w) => {
+  // The real program, so that top-level parser settings (positional options) are exercised too.
+  const program = buildProgram((w) => {
     work = w();
   });
   const chunks: string[] = [];
@@ -278,5 +277,18 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
     expect(listed).toMatchObject({ code: EXIT.ok, stderr: '' });
     expect(JSON.parse(listed.stdout)).toEqual([]);
     expect(h.logs.raw.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('keeps the ws-manager TLS flags of register apart from the connection flags', async () => {
+    // Address from the environment, so nothing stands between `clusters` and the verb.
+    const h = await harness();
+    process.env.CLUSTER_SERVICE_ADDR = `127.0.0.1:${h.port}`;
+    try {
+      const registered = await cli(['register', '--name=eu-2', `--url=${wsman.url}`, ...tlsFlags]);
+      expect(registered).toEqual({ code: EXIT.ok, stdout: 'registered cluster "eu-2"\n' });
+    } finally {
+      delete process.env.CLUSTER_SERVICE_ADDR;
+    }
+    expect((await h.store.getCluster('eu-2'))?.tls?.ca).toBe(b64(pki.ca.cert));
   });
 });
