@@ -26,7 +26,10 @@ export async function runMigrations(
       logger.info({ migration: result.migrationName }, 'store migration applied');
   }
   if (error !== undefined) {
-    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`store migration "${failed}" failed`, { cause: error });
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    // Driver messages name host, port and user, never the password.
+    const what = failed === undefined ? 'cannot migrate the database' : `store migration "${failed}" failed`;
+    throw new Error(`${what}: ${reason}`, { cause: error });
   }
 }
