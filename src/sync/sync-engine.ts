@@ -16,7 +16,17 @@ import { adoptedRecord, workspaceTypeOf } from './adopt.js';
 import { InstanceLoader } from './instance-loader.js';
 import { markStopped } from './mark-stopped.js';
 import { OnceLog } from './once-log.js';
-import type { ReductionEvent, StatusReducer, ValidStatus, ValidationResult } from './reduction.js';
+import {
+  enqueue,
+  firstStatus,
+  newEntry,
+  QUIET_EVICT_MS,
+  type Entry,
+  type Queued,
+  type StopCommand,
+} from './mailbox.js';
+import { reportEvents } from './reduction-events.js';
+import type { StatusReducer, ValidationResult } from './reduction.js';
 import { WriteBatcher, type PendingWrite } from './write-batcher.js';
 
 /** Hooks for benchmarks and tests; never on the production path unless set. */
@@ -48,37 +58,6 @@ export interface SyncEngineOptions {
   /** Wall clock for observation timestamps. @default () => new Date() */
   now?: () => Date;
 }
-
-interface Queued {
-  status: ValidStatus;
-  observedAt: string;
-  receivedAt: number;
-}
-
-/** A stop the bridge decides itself, queued in the instance's mailbox like a status. */
-interface StopCommand {
-  stop: string;
-  observedAt: string;
-}
-
-type MailboxItem = Queued | StopCommand;
-
-interface Entry {
-  cluster: string;
-  state: 'loading' | 'ready' | 'absent';
-  record: InstanceRecord | undefined;
-  queue: MailboxItem[];
-  absentUntil: number;
-  /** Date.now() of the last status or command, for evicting instances that went quiet. */
-  touchedAt: number;
-  adopt: PendingWrite['write']['adopt'];
-}
-
-/** An instance without statuses for this long and nothing to write leaves memory. */
-const QUIET_EVICT_MS = 30 * 60_000;
-
-/** Statuses of one instance kept while its row is being read; beyond it, the queue is compacted. */
-const MAX_QUEUED_PER_INSTANCE = 64;
 
 /** Applies ws-manager statuses to the store. Implements StatusSink for cluster subscribers. */
 export class SyncEngine implements StatusSink {
@@ -165,15 +144,7 @@ export class SyncEngine implements StatusSink {
       const id = record.row.id;
       let entry = this.#entries.get(id);
       if (!entry || entry.state === 'absent') {
-        entry = {
-          cluster: record.row.clusterName,
-          state: 'ready',
-          record,
-          queue: [],
-          absentUntil: 0,
-          adopt: undefined,
-          touchedAt: 0,
-        };
+        entry = newEntry(record.row.clusterName, record);
         this.#entries.set(id, entry);
       }
       entry.touchedAt = Date.now();
@@ -236,15 +207,7 @@ export class SyncEngine implements StatusSink {
       entry = undefined;
     }
     if (!entry) {
-      entry = {
-        cluster,
-        state: 'loading',
-        record: undefined,
-        queue: [],
-        absentUntil: 0,
-        adopt: undefined,
-        touchedAt: 0,
-      };
+      entry = newEntry(cluster);
       this.#entries.set(status.id, entry);
       this.#loader.request(status.id);
     }
@@ -285,7 +248,12 @@ export class SyncEngine implements StatusSink {
       );
       return;
     }
-    this.#events(id, cluster, record, reduction.events);
+    reportEvents(
+      this.#o,
+      { cluster, instanceId: id, workspaceId: record.row.workspaceId },
+      record,
+      reduction.events,
+    );
     if (reduction.kind === 'skip') {
       if (reduction.reason === 'stale') this.#o.metrics.staleStatusUpdatesTotal.inc();
       if (reduction.statusVersion > record.row.statusVersion) {
@@ -306,41 +274,6 @@ export class SyncEngine implements StatusSink {
       notify,
       receivedAt: [q.receivedAt],
     });
-  }
-
-  #events(id: string, cluster: string, record: InstanceRecord, events: readonly ReductionEvent[]): void {
-    for (const event of events) {
-      const context = { cluster, instanceId: id, workspaceId: record.row.workspaceId };
-      switch (event.type) {
-        case 'started':
-          this.#o.metrics.workspaceStartupTime.observe(
-            {
-              neededImageBuild: String(record.row.status.conditions.neededImageBuild ?? false),
-              region: cluster,
-            },
-            event.startupSeconds,
-          );
-          break;
-        case 'first-user-activity':
-          this.#o.metrics.firstUserActivityTime.observe({ region: cluster }, event.secondsSinceStart);
-          break;
-        case 'resurrected':
-          this.#o.logger.warn(
-            { ...context, previousPhase: event.previousPhase },
-            'newer RUNNING status revives a stopped instance',
-          );
-          break;
-        case 'ignored-after-stopped':
-          this.#o.logger.info(
-            { ...context, phase: event.incomingPhase },
-            'ignoring a status for an already stopped instance',
-          );
-          break;
-        case 'failed-condition-kept':
-          this.#o.logger.warn(context, 'empty "failed" condition received; keeping the stored one');
-          break;
-      }
-    }
   }
 
   #outcome(
@@ -466,26 +399,4 @@ export class SyncEngine implements StatusSink {
       }
     }
   }
-}
-
-function firstStatus(queue: readonly MailboxItem[]): Queued | undefined {
-  return queue.find((item): item is Queued => 'status' in item);
-}
-
-/**
- * Queues a status for an instance whose row is being read. If the database is slow for long, the
- * queue is compacted to the first status of each phase plus the newest: that keeps what the
- * reducer needs (phase entry times, final state) in bounded memory.
- */
-function enqueue(entry: Entry, q: Queued): void {
-  entry.queue.push(q);
-  if (entry.queue.length <= MAX_QUEUED_PER_INSTANCE) return;
-  const seen = new Set<number>();
-  const last = entry.queue[entry.queue.length - 1];
-  entry.queue = entry.queue.filter((item) => {
-    if (item === last || 'stop' in item) return true;
-    if (seen.has(item.status.phase)) return false;
-    seen.add(item.status.phase);
-    return true;
-  });
 }
