@@ -1,5 +1,6 @@
 /** Applies an adapter's in-code migrations with Kysely's Migrator. */
 import { Migrator, type Kysely, type Migration } from 'kysely';
+import { errorMessage } from '../lifecycle/abort.js';
 import type { Logger } from '../observability/logger.js';
 
 /** Name of the table that records applied migrations (and of its lock table, with `_lock`). */
@@ -27,7 +28,7 @@ export async function runMigrations(
   }
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     // Driver messages name host, port and user, never the password.
     const what = failed === undefined ? 'cannot migrate the database' : `store migration "${failed}" failed`;
     throw new Error(`${what}: ${reason}`, { cause: error });
