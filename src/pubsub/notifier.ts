@@ -104,7 +104,10 @@ export class Notifier {
 
   /** Queues notifications for committed changes. Never throws, never blocks. Coalesces per instance id. */
   notifyInstances(notifications: readonly InstanceNotification[]): void {
-    for (const n of notifications) this.#queue.pushInstance(n);
+    for (const n of notifications) {
+      this.#outbox?.superseded(n.instanceID);
+      this.#queue.pushInstance(n);
+    }
     if (notifications.length > 0) this.#kick();
   }
 

@@ -70,6 +70,15 @@ export class OutboxTracker {
     return true;
   }
 
+  /**
+   * A newer change of this instance was committed (and recorded in the outbox): its row must stay
+   * until that change is delivered, so an acknowledgement still owed for the older one is dropped.
+   */
+  superseded(instanceId: string): void {
+    this.#toAck.delete(instanceId);
+    if (this.#toAck.size === 0) this.#owedSince = undefined;
+  }
+
   /** Notes a delivered instance. `requeued`: a newer notification is queued, so its row must stay. */
   delivered(instanceId: string, requeued: boolean): void {
     this.#recovered.delete(instanceId);

@@ -73,6 +73,30 @@ describe('Notifier', () => {
     expect(outbox.acked).toEqual(['a']);
   });
 
+  it('keeps the outbox row of an instance committed again after delivery, until that change is delivered', async () => {
+    const publisher = new GatedPublisher();
+    const outbox = new MemoryOutbox();
+    const notifier = new Notifier({ publisher, logger: silentLogger(), outbox, backoff: FAST });
+    created.push(notifier);
+    await notifier.start();
+    outbox.record(inst('a'));
+    notifier.notifyInstances([inst('a')]);
+    (await publisher.call(0)).settle();
+    // `a` is delivered and owes an acknowledgement (they are batched). While `b` is being sent,
+    // `a` commits again; the acknowledgement that follows `b` must not remove `a`'s new row.
+    outbox.record(inst('b'));
+    notifier.notifyInstances([inst('b')]);
+    const sendingB = await publisher.call(1);
+    outbox.record(inst('a'));
+    notifier.notifyInstances([inst('a')]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    sendingB.settle();
+    const sendingA = await publisher.call(2);
+    expect(outbox.ids()).toContain('a');
+    sendingA.settle();
+    await outbox.whenEmpty();
+  });
+
   it('retries a failed batch as one entry per instance, in one call', async () => {
     const publisher = new GatedPublisher();
     const published: [string, boolean, number][] = [];
