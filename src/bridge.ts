@@ -3,6 +3,7 @@
  * with start() and stop(). Tests call the same function with their own store, publisher or config.
  */
 import type { BridgeConfig, StaticCluster } from './config/config.js';
+import { plainStaticCluster } from './config/load-config.js';
 import { ClusterServiceServer } from './cluster-api/cluster-service-server.js';
 import { ClusterReconciler } from './clusters/cluster-reconciler.js';
 import { ClusterSupervisor, type ClusterSpec } from './clusters/cluster-supervisor.js';
@@ -289,16 +290,7 @@ class BridgeRuntime implements Bridge {
       { port, workspaces, updatesPerSecond },
       'no cluster configured: running a simulated ws-manager',
     );
-    return {
-      name: 'demo',
-      url: `127.0.0.1:${port}`,
-      state: 'available',
-      score: 50,
-      maxScore: 100,
-      govern: true,
-      region: '',
-      admissionConstraints: [],
-    };
+    return plainStaticCluster('demo', `127.0.0.1:${port}`);
   }
 
   async #startHttp(): Promise<void> {

@@ -104,6 +104,11 @@ function staticFromFlag(flag: string): StaticCluster {
   if (eq <= 0 || !name || !url || name.length > 64) {
     throw new ConfigError(`--cluster "${flag}": use NAME=URL, e.g. --cluster eu1=127.0.0.1:8081`);
   }
+  return plainStaticCluster(name, url);
+}
+
+/** A static cluster with the defaults of a `staticBridges` entry and no TLS. */
+export function plainStaticCluster(name: string, url: string): StaticCluster {
   return {
     name,
     url,
