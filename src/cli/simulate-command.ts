@@ -21,7 +21,10 @@ export interface SimulateFlags {
 }
 
 function serverCredentials(flags: SimulateFlags): ServerCredentials {
-  if (!flags.tlsCert && !flags.tlsKey) return ServerCredentials.createInsecure();
+  if (!flags.tlsCert && !flags.tlsKey) {
+    if (flags.tlsClientCa) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', EXIT.usage);
+    return ServerCredentials.createInsecure();
+  }
   if (!flags.tlsCert || !flags.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
   const ca = flags.tlsClientCa ? readFileSync(flags.tlsClientCa) : null;
   return ServerCredentials.createSsl(
