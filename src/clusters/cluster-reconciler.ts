@@ -2,9 +2,9 @@
  * Makes the set of live cluster streams follow the database (and static config): clusters registered
  * through the API are applied at once (`runNow`), rows written by another party within one interval.
  */
-import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
 import type { Logger } from '../observability/logger.js';
+import { OutageLog } from '../observability/outage-log.js';
 import type { ClusterStore } from '../store/ports.js';
 import type { ClusterSpec, ClusterSupervisor } from './cluster-supervisor.js';
 
@@ -21,14 +21,15 @@ export interface ClusterReconcilerOptions {
 export class ClusterReconciler {
   readonly #o: ClusterReconcilerOptions;
   readonly #loop: Loop;
-  #failing = false;
+  readonly #outage: OutageLog;
 
   constructor(options: ClusterReconcilerOptions) {
     this.#o = options;
+    this.#outage = new OutageLog(options.logger, 'cluster reconciliation', 'error');
     this.#loop = new Loop({
       intervalMs: options.intervalMs,
       tick: () => this.#reconcile(),
-      onError: (error) => this.#failed(error),
+      onError: (error) => this.#outage.failed(error),
     });
   }
 
@@ -63,13 +64,6 @@ export class ClusterReconciler {
       });
     }
     await this.#o.supervisor.sync([...fixed, ...fromDb]);
-    if (this.#failing) this.#o.logger.info('cluster reconciliation works again');
-    this.#failing = false;
-  }
-
-  #failed(error: unknown): void {
-    if (!this.#failing)
-      this.#o.logger.error({ error: errorMessage(error) }, 'cannot reconcile workspace clusters');
-    this.#failing = true;
+    this.#outage.recovered();
   }
 }

@@ -21,3 +21,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Like `sleep`, but resolves early instead of rejecting when `signal` fires (retry waits on shutdown). */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, signal);
+  } catch (error: unknown) {
+    if (!signal.aborted) throw error;
+  }
+}

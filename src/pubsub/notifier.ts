@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { InstanceNotification, OutboxStore } from '../store/ports.js';
 import { CHANNELS } from './channels.js';
 import { NotificationQueue, type MessageKind, type QueuedNotification } from './notification-queue.js';
-import { OutageLog } from './outage-log.js';
+import { OutageLog } from '../observability/outage-log.js';
 import { OutboxTracker } from './outbox-tracker.js';
 import { instanceUpdateMessage } from './payloads.js';
 import type { Message, Publisher } from './ports.js';

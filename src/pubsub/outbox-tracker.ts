@@ -5,7 +5,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { InstanceNotification, OutboxStore } from '../store/ports.js';
 import type { NotificationQueue } from './notification-queue.js';
-import { OutageLog } from './outage-log.js';
+import { OutageLog } from '../observability/outage-log.js';
 
 /** Reads the outbox page by page into the queue and acknowledges delivered ids. */
 export class OutboxTracker {

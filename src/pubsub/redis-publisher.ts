@@ -5,7 +5,7 @@ import { backoffDelay, type BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
 import { HandlerRegistry, type Subscription } from './handler-registry.js';
-import { OutageLog } from './outage-log.js';
+import { OutageLog } from '../observability/outage-log.js';
 import type { Message, MessageHandler, Publisher } from './ports.js';
 import { parseRedisUrl, scrubSecret, type RedisTarget } from './redis-url.js';
 

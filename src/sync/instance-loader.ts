@@ -3,10 +3,10 @@
  * (chunked), so a resync of thousands of instances costs a handful of reads. A failed read is retried
  * with backoff; the ids stay queued.
  */
-import { errorMessage, isAbortError } from '../lifecycle/abort.js';
 import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
-import { sleep } from '../lifecycle/sleep.js';
+import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
+import { OutageLog } from '../observability/outage-log.js';
 import type { InstanceStore } from '../store/ports.js';
 import type { InstanceRecord } from '../store/types.js';
 
@@ -28,11 +28,12 @@ export class InstanceLoader {
   readonly #backoff: Backoff;
   readonly #stop = new AbortController();
   #running = false;
-  #failing = false;
+  readonly #outage: OutageLog;
 
   constructor(options: InstanceLoaderOptions) {
     this.#o = options;
     this.#backoff = new Backoff(options.backoff);
+    this.#outage = new OutageLog(options.logger, 'instance reads', 'error');
   }
 
   /** Ids waiting to be read or being read. */
@@ -74,24 +75,13 @@ export class InstanceLoader {
 
   #ok(): void {
     this.#backoff.reset();
-    if (this.#failing) this.#o.logger.info('instance reads work again');
-    this.#failing = false;
+    this.#outage.recovered();
   }
 
   async #failed(error: unknown): Promise<void> {
     this.#o.onError();
     const delay = this.#backoff.next();
-    if (!this.#failing) {
-      this.#failing = true;
-      this.#o.logger.error(
-        { error: errorMessage(error), retryInMs: delay },
-        'cannot read instances; retrying',
-      );
-    }
-    try {
-      await sleep(delay, this.#stop.signal);
-    } catch (e: unknown) {
-      if (!isAbortError(e)) throw e;
-    }
+    this.#outage.failed(error, { retryInMs: delay });
+    await pause(delay, this.#stop.signal);
   }
 }

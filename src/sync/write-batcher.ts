@@ -5,10 +5,10 @@
  * with backoff when the database is unreachable, and split in halves when the database answers but
  * the batch is refused, so that one bad row cannot hold back the others.
  */
-import { errorMessage, isAbortError } from '../lifecycle/abort.js';
 import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
-import { sleep } from '../lifecycle/sleep.js';
+import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
+import { OutageLog } from '../observability/outage-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BatchResult, InstanceNotification, InstanceWrite, Store } from '../store/ports.js';
 
@@ -59,12 +59,13 @@ export class WriteBatcher {
   #running = false;
   #scheduled = false;
   #inFlight = 0;
-  #outage = false;
+  readonly #outage: OutageLog;
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: WriteBatcherOptions) {
     this.#o = options;
     this.#backoff = new Backoff(options.backoff);
+    this.#outage = new OutageLog(options.logger, 'database writes', 'error');
   }
 
   /** Writes queued or in flight. */
@@ -203,27 +204,15 @@ export class WriteBatcher {
     }
   }
 
+  /** Changes stay queued in memory while the database is away; one line opens and one closes the outage. */
   async #waitOutage(error: unknown): Promise<void> {
     const delay = this.#backoff.next();
-    if (!this.#outage) {
-      this.#outage = true;
-      this.#o.logger.error(
-        { error: errorMessage(error), queued: this.#pending.size, retryInMs: delay },
-        'database unavailable; keeping changes in memory and retrying',
-      );
-    }
-    try {
-      await sleep(delay, this.#stop.signal);
-    } catch (e: unknown) {
-      if (!isAbortError(e)) throw e;
-    }
+    this.#outage.failed(error, { queued: this.#pending.size, retryInMs: delay });
+    await pause(delay, this.#stop.signal);
   }
 
   #recovered(): void {
     this.#backoff.reset();
-    if (this.#outage) {
-      this.#outage = false;
-      this.#o.logger.info({ queued: this.#pending.size }, 'database reachable again');
-    }
+    this.#outage.recovered({ queued: this.#pending.size });
   }
 }

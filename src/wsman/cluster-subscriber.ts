@@ -9,7 +9,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { SubscribeResponse, WorkspaceStatus } from '../generated/wsman/core.js';
 import { errorMessage, isAbortError } from '../lifecycle/abort.js';
 import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
-import { sleep } from '../lifecycle/sleep.js';
+import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
 import { WsmanClient, type WsmanTarget } from './wsman-client.js';
@@ -115,7 +115,7 @@ export class ClusterSubscriber {
         this.#reportDown(failure, delay);
         this.#o.onReconnect?.(this.#backoff.attempt, delay, failure);
         this.#setState('backoff');
-        await sleep(delay, signal).catch(() => undefined);
+        await pause(delay, signal);
       }
     } finally {
       client.close();

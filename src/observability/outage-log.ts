@@ -1,18 +1,23 @@
 /** One warning when a dependency starts failing and one line when it works again, not one per retry. */
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from './logger.js';
 import { errorMessage } from '../lifecycle/abort.js';
 
 /** Logs the start and the end of an outage of one dependency. */
 export class OutageLog {
   readonly #logger: Logger;
   readonly #what: string;
+  readonly #level: 'warn' | 'error';
   #failures = 0;
   #since = 0;
 
-  /** `what` names the operation in log lines, e.g. "redis publish". */
-  constructor(logger: Logger, what: string) {
+  /**
+   * `what` names the operation in log lines, e.g. "redis publish"; `level` is that of the line
+   * that opens an outage. @default 'warn'
+   */
+  constructor(logger: Logger, what: string, level: 'warn' | 'error' = 'warn') {
     this.#logger = logger;
     this.#what = what;
+    this.#level = level;
   }
 
   /** True between a failure and the next success. */
@@ -25,7 +30,7 @@ export class OutageLog {
     this.#failures++;
     if (this.#failures > 1) return;
     this.#since = Date.now();
-    this.#logger.warn(
+    this.#logger[this.#level](
       { ...context, err: errorMessage(error) },
       `${this.#what} failed; retrying with backoff`,
     );
