@@ -1,5 +1,6 @@
 /** The progress line `npm start` shows: instances per phase, updates applied, cluster streams. */
 import type { Bridge } from '../bridge.js';
+import { Loop } from '../lifecycle/loop.js';
 
 const ORDER = [
   'pending',
@@ -31,15 +32,21 @@ export function formatProgress(input: {
   );
 }
 
-/** Prints a progress line every `intervalMs` until the returned function is called. */
-export function startProgress(bridge: Bridge, write: (line: string) => void, intervalMs = 2000): () => void {
+/**
+ * Prints a progress line every `intervalMs` until the returned function is called. A line is skipped
+ * when the database cannot answer (the next tick tries again).
+ */
+export function startProgress(
+  bridge: Bridge,
+  write: (line: string) => void,
+  intervalMs = 2000,
+): () => Promise<void> {
   let last = bridge.engine.applied;
   let lastAt = performance.now();
-  let busy = false;
-  const tick = async (): Promise<void> => {
-    if (busy) return;
-    busy = true;
-    try {
+  const loop = new Loop({
+    intervalMs,
+    immediate: false,
+    tick: async () => {
       const phases = await bridge.store.countInstancesByPhase();
       const now = performance.now();
       const applied = bridge.engine.applied;
@@ -55,12 +62,9 @@ export function startProgress(bridge: Bridge, write: (line: string) => void, int
           pendingNotifications: bridge.notifier.pending,
         }),
       );
-    } catch {
-      // The database may be briefly unavailable; the next tick tries again.
-    } finally {
-      busy = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), intervalMs);
-  return () => clearInterval(timer);
+    },
+    onError: () => undefined,
+  });
+  void loop.start();
+  return () => loop.stop();
 }

@@ -21,6 +21,6 @@ export async function serveCommand(flags: ConfigFlags): Promise<number> {
     ? startProgress(bridge, (line) => process.stderr.write(`${line}\n`))
     : undefined;
   const code = await exit;
-  stopProgress?.();
+  await stopProgress?.();
   return code;
 }

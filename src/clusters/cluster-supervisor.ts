@@ -4,6 +4,7 @@
  * material restarts that cluster's stream with the new settings. Calls to `sync` are serialised.
  */
 import { errorMessage } from '../lifecycle/abort.js';
+import { KeyedSerialQueue } from '../lifecycle/keyed-queue.js';
 import type { BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -56,7 +57,8 @@ function sameConnection(a: ClusterSpec, b: ClusterSpec): boolean {
 export class ClusterSupervisor {
   readonly #o: ClusterSupervisorOptions;
   readonly #running = new Map<string, Running>();
-  #queue: Promise<void> = Promise.resolve();
+  /** Serialises sync and detach: one key, since they all change the same set of streams. */
+  readonly #serial = new KeyedSerialQueue();
   #stopped = false;
 
   constructor(options: ClusterSupervisorOptions) {
@@ -77,9 +79,7 @@ export class ClusterSupervisor {
 
   /** Makes the running set equal `desired`. Resolves when stopped streams have ended. */
   sync(desired: readonly ClusterSpec[]): Promise<void> {
-    const run = this.#queue.then(() => this.#sync(desired));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#serial.run('clusters', () => this.#sync(desired));
   }
 
   /**
@@ -88,15 +88,13 @@ export class ClusterSupervisor {
    * cluster starts it again.
    */
   detach(name: string): Promise<void> {
-    const run = this.#queue.then(async () => {
+    return this.#serial.run('clusters', async () => {
       const running = this.#running.get(name);
       if (!running) return;
       this.#running.delete(name);
       this.#o.logger.info({ cluster: name, reason: 'detached' }, 'stopping cluster stream');
       await this.#stopOne(running);
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   /** Stops every stream. Idempotent. */
