@@ -1,20 +1,16 @@
 /** The bridge's compiled, frozen configuration: every value has its default applied and units in ms. */
 import type { BackoffOptions } from '../lifecycle/backoff.js';
-import type { AdmissionConstraint, ClusterState, ClusterTls } from '../store/types.js';
+import type { ClusterRow, ClusterTls } from '../store/types.js';
 
-/** A cluster from the config file or a `--cluster NAME=URL` flag; never stored in the database. */
-export interface StaticCluster {
-  name: string;
-  url: string;
-  /** Base64 PEM, read from the files the config names. Absent: plain-text connection. */
-  tls?: ClusterTls;
-  state: ClusterState;
-  score: number;
-  maxScore: number;
-  govern: boolean;
-  region: string;
-  admissionConstraints: AdmissionConstraint[];
-}
+/**
+ * A cluster from the config file or a `--cluster NAME=URL` flag; never stored in the database. The
+ * columns of a stored cluster that the configuration can set, with TLS (base64 PEM read from the
+ * files the config names) absent for a plain-text connection.
+ */
+export type StaticCluster = Pick<
+  ClusterRow,
+  'name' | 'url' | 'state' | 'score' | 'maxScore' | 'govern' | 'region' | 'admissionConstraints'
+> & { tls?: ClusterTls };
 
 /** Phase timeouts for the instance controllers, in milliseconds. */
 export interface PhaseTimeouts {

@@ -1,11 +1,10 @@
 /** Seeding what the platform creates before a start: a workspace row and an instance row per instance. */
 import type { Store } from '../../src/store/ports.js';
 import type { InstancePhase, WorkspaceType } from '../../src/store/types.js';
+import { instanceRow, workspaceRow } from '../contract/store-fixtures.js';
 
 /** One instance to seed: an id, or an id with its phase and workspace type. */
 export type SeedSpec = string | { id: string; phase?: InstancePhase; type?: WorkspaceType };
-
-const SEEDED_AT = '2026-01-01T00:00:00.000Z';
 
 /**
  * Inserts workspace `ws-<id>` (owner `owner-<id>` unless given) and instance `<id>` on `cluster`
@@ -18,30 +17,13 @@ export async function seedInstances(
 ): Promise<void> {
   const all = specs.map((s) => (typeof s === 'string' ? { id: s } : s));
   await store.createWorkspaces(
-    all.map(({ id, type }) => ({
-      id: `ws-${id}`,
-      ownerId: options.owner ?? `owner-${id}`,
-      type: type ?? 'regular',
-      projectId: null,
-      organizationId: null,
-      createdAt: SEEDED_AT,
-    })),
+    all.map(({ id, type }) =>
+      workspaceRow(`ws-${id}`, { ownerId: options.owner ?? `owner-${id}`, type: type ?? 'regular' }),
+    ),
   );
   await store.createInstances(
-    all.map(({ id, phase }) => ({
-      id,
-      workspaceId: `ws-${id}`,
-      clusterName: options.cluster ?? 'eu-1',
-      phase: phase ?? 'pending',
-      statusVersion: 0n,
-      creationTime: SEEDED_AT,
-      deployedTime: null,
-      startedTime: null,
-      stoppingTime: null,
-      stoppedTime: null,
-      ideUrl: '',
-      status: { conditions: {} },
-      updatedAt: SEEDED_AT,
-    })),
+    all.map(({ id, phase }) =>
+      instanceRow(id, { clusterName: options.cluster ?? 'eu-1', phase: phase ?? 'pending' }),
+    ),
   );
 }

@@ -4,23 +4,10 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { BatchResult, InstanceWrite } from '../../src/store/ports.js';
 import type { InstanceRow } from '../../src/store/types.js';
 import { WriteBatcher, type PendingWrite } from '../../src/sync/write-batcher.js';
+import { instanceRow } from '../contract/store-fixtures.js';
 
-function row(id: string, version: bigint, phase: InstanceRow['phase'] = 'running'): InstanceRow {
-  return {
-    id,
-    workspaceId: `ws-${id}`,
-    clusterName: 'c',
-    phase,
-    statusVersion: version,
-    creationTime: '2026-01-01T00:00:00.000Z',
-    deployedTime: null,
-    startedTime: null,
-    stoppingTime: null,
-    stoppedTime: null,
-    ideUrl: '',
-    status: { conditions: {} },
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  };
+function row(id: string, version: bigint): InstanceRow {
+  return instanceRow(id, { phase: 'running', statusVersion: version, clusterName: 'c' });
 }
 
 function pending(id: string, version: bigint, extra: Partial<InstanceWrite> = {}): PendingWrite {
