@@ -5,8 +5,7 @@ import {
   type AdmissionConstraint as ProtoConstraint,
   type ClusterStatus,
 } from '../generated/workspacemanagerbridge/cluster-service.js';
-import type { DescribeClusterResponse } from '../generated/wsman/core.js';
-import type { AdmissionConstraint, ClusterRow, ClusterState, WorkspaceClassInfo } from '../store/types.js';
+import type { AdmissionConstraint, ClusterRow, ClusterState } from '../store/types.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** Longest accepted permission name in a has_permission constraint. */
@@ -105,21 +104,5 @@ export function staticClusterToStatus(cluster: StaticCluster): ClusterStatus {
     admissionConstraint: constraintsToProto(cluster.admissionConstraints),
     static: true,
     region: cluster.region,
-  };
-}
-
-/** The class columns a DescribeCluster answer fills; an empty preferred class is stored as null. */
-export function classesFromDescribe(response: DescribeClusterResponse): {
-  availableWorkspaceClasses: WorkspaceClassInfo[];
-  preferredWorkspaceClass: string | null;
-} {
-  return {
-    availableWorkspaceClasses: response.workspaceClasses.map((c) => ({
-      id: c.id,
-      displayName: c.displayName,
-      description: c.description,
-      creditsPerMinute: c.creditsPerMinute,
-    })),
-    preferredWorkspaceClass: response.preferredWorkspaceClass || null,
   };
 }

@@ -1,4 +1,5 @@
 /** Register: validate, refuse duplicates, probe the ws-manager, store the row. */
+import { classesFromDescribe } from '../wsman/describe-cluster.js';
 import type {
   RegisterRequest,
   RegisterResponse,
@@ -8,7 +9,6 @@ import { ClusterExistsError } from '../store/ports.js';
 import type { ClusterRow } from '../store/types.js';
 import { AlreadyExistsError } from './errors.js';
 import { throwIfAborted, type HandlerContext } from './handler-context.js';
-import { classesFromDescribe } from './mapping.js';
 import { DEFAULT_MAX_SCORE, validateRegisterRequest, type ValidRegistration } from './validation.js';
 
 function nameTaken(name: string): AlreadyExistsError {

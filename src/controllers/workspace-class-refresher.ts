@@ -3,8 +3,7 @@
  * DescribeCluster. Only the two class columns are written, so a concurrent API update of other
  * columns is never overwritten.
  */
-import type { DescribeClusterResponse } from '../generated/wsman/core.js';
-import type { DescribeCluster } from '../wsman/describe-cluster.js';
+import { classesFromDescribe, type DescribeCluster } from '../wsman/describe-cluster.js';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
 import type { Logger } from '../observability/logger.js';
@@ -18,16 +17,6 @@ export interface WorkspaceClassRefresherOptions {
   isStatic: (name: string) => boolean;
   intervalMs: number;
   logger: Logger;
-}
-
-/** Maps DescribeCluster's classes to the stored shape. Pure. */
-export function classesOf(response: DescribeClusterResponse): WorkspaceClassInfo[] {
-  return response.workspaceClasses.map((c) => ({
-    id: c.id,
-    displayName: c.displayName,
-    description: c.description,
-    creditsPerMinute: c.creditsPerMinute,
-  }));
 }
 
 function sameClasses(row: ClusterRow, classes: WorkspaceClassInfo[], preferred: string | null): boolean {
@@ -71,13 +60,9 @@ export class WorkspaceClassRefresher {
   async #refresh(row: ClusterRow, signal: AbortSignal): Promise<void> {
     try {
       const response = await this.#o.describeCluster({ url: row.url, tls: row.tls }, signal);
-      const classes = classesOf(response);
-      const preferred = response.preferredWorkspaceClass || null;
-      if (!sameClasses(row, classes, preferred)) {
-        await this.#o.store.updateCluster(row.name, {
-          availableWorkspaceClasses: classes,
-          preferredWorkspaceClass: preferred,
-        });
+      const classes = classesFromDescribe(response);
+      if (!sameClasses(row, classes.availableWorkspaceClasses, classes.preferredWorkspaceClass)) {
+        await this.#o.store.updateCluster(row.name, classes);
       }
       if (this.#failing.delete(row.name))
         this.#o.logger.info({ cluster: row.name }, 'workspace classes refreshed again');

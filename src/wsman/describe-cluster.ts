@@ -1,6 +1,6 @@
 /** One-off DescribeCluster against a cluster (registration checks, class refresh); the channel is closed after. */
 import type { DescribeClusterResponse } from '../generated/wsman/core.js';
-import type { ClusterTls } from '../store/types.js';
+import type { ClusterTls, WorkspaceClassInfo } from '../store/types.js';
 import { WsmanClient } from './wsman-client.js';
 
 /** Calls a cluster's DescribeCluster. */
@@ -22,5 +22,21 @@ export function describeClusterWith(options: { tlsServerName: string; deadlineMs
     } finally {
       client.close();
     }
+  };
+}
+
+/** The class columns a DescribeCluster answer fills; an empty preferred class is stored as null. */
+export function classesFromDescribe(response: DescribeClusterResponse): {
+  availableWorkspaceClasses: WorkspaceClassInfo[];
+  preferredWorkspaceClass: string | null;
+} {
+  return {
+    availableWorkspaceClasses: response.workspaceClasses.map((c) => ({
+      id: c.id,
+      displayName: c.displayName,
+      description: c.description,
+      creditsPerMinute: c.creditsPerMinute,
+    })),
+    preferredWorkspaceClass: response.preferredWorkspaceClass || null,
   };
 }
