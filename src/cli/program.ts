@@ -83,6 +83,7 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .option('--rate <n>', 'status updates per second (0: as fast as possible)', int, 10)
     .option('--updates <n>', 'stop the load after this many updates', int)
     .option('--stamp-emit-time', 'annotate each status with its emit time (benchmarks)')
+    .option('--prebuild-every <n>', 'make every nth workspace of the load a prebuild (0: none)', int)
     .option('--wait-subscribers <n>', 'start the load once this many Subscribe streams are open', int)
     .option('--tls-cert <path>', 'serve TLS with this certificate (PEM)')
     .option('--tls-key <path>', 'key of --tls-cert (PEM)')

@@ -6,6 +6,7 @@ import { SimulatedWsManager } from '../wsman/simulator/index.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { onShutdownSignal } from './shutdown.js';
 
+/** The `simulate` command's options as the parser hands them over. */
 export interface SimulateFlags {
   host: string;
   port: number;
@@ -13,6 +14,7 @@ export interface SimulateFlags {
   rate: number;
   updates?: number;
   stampEmitTime?: boolean;
+  prebuildEvery?: number;
   waitSubscribers?: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -55,7 +57,8 @@ function waitForSubscribers(
 
 /**
  * Serves until a signal. With --workspaces > 0 it drives that many workspaces through lifecycles at
- * --rate updates/s (0: as fast as possible), for --updates in total when given. Prints one JSON line
+ * --rate updates/s (0: as fast as possible), for --updates in total when given; with
+ * --prebuild-every N every Nth of them is a prebuild that stops by itself. Prints one JSON line
  * `{"event":"listening","port":N}` on stdout once it accepts connections, and a summary when done.
  */
 export async function simulateCommand(flags: SimulateFlags): Promise<number> {
@@ -79,6 +82,7 @@ export async function simulateCommand(flags: SimulateFlags): Promise<number> {
       updatesPerSecond: flags.rate,
       totalUpdates: flags.updates,
       stampEmitTime: flags.stampEmitTime,
+      prebuildEvery: flags.prebuildEvery,
       signal: abort.signal,
     });
     process.stdout.write(`${JSON.stringify({ event: 'load-finished', ...result })}\n`);

@@ -14,6 +14,7 @@ import {
   WorkspaceManagerClient,
   WorkspacePhase,
   WorkspaceStatus,
+  WorkspaceType,
   type DeepPartial,
   type MetadataFilter,
   type SubscribeResponse,
@@ -22,15 +23,19 @@ import {
   DEFAULT_WORKSPACE_CLASSES,
   EMITTED_AT_ANNOTATION,
   FAIL_AT_ANNOTATION,
+  HEADLESS_TASK_FAILED_ANNOTATION,
   SimulatedWsManager,
   SimulatorError,
   SimulatorErrorCode,
   type SimulatorOptions,
 } from '../../src/wsman/simulator/index.js';
+import { SYNTHETIC_TASK_FAILURE } from '../../src/wsman/simulator/synthetic-request.js';
 
 const { PENDING, CREATING, INITIALIZING, RUNNING, STOPPING, STOPPED } = WorkspacePhase;
 const { TRUE, FALSE } = WorkspaceConditionBool;
 const LOAD_PATH = [PENDING, CREATING, INITIALIZING, RUNNING, RUNNING, STOPPING, STOPPED];
+/** A headless workspace runs its task and stops by itself: no second RUNNING with a user. */
+const HEADLESS_PATH = [PENDING, CREATING, INITIALIZING, RUNNING, STOPPING, STOPPED];
 
 /** A promise with its settle functions, for waiting on callbacks. */
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -160,6 +165,8 @@ function expectIncreasingVersions(statuses: WorkspaceStatus[]): void {
 const isActive = (s: WorkspaceStatus): boolean =>
   s.phase === RUNNING && s.conditions?.firstUserActivity !== undefined;
 
+const isStopPhase = (s: WorkspaceStatus): boolean => s.phase === STOPPING || s.phase === STOPPED;
+
 describe('simulated ws-manager: lifecycle over gRPC', () => {
   it('streams PENDING, CREATING, INITIALIZING, RUNNING with strictly increasing versions above 2^32', async () => {
     const { client } = await setup({ phaseDelayMs: 5 });
@@ -258,6 +265,132 @@ describe('simulated ws-manager: lifecycle over gRPC', () => {
     expect(() => sim.advance('inst-m')).toThrow(
       expect.objectContaining({ code: SimulatorErrorCode.failedPrecondition }),
     );
+  });
+});
+
+describe('simulated ws-manager: headless workspaces', () => {
+  it('runs a prebuild on its timers until it stops by itself, with its snapshot from STOPPING on', async () => {
+    const { client } = await setup({ phaseDelayMs: 5 });
+    const stream = new StatusStream(client);
+    await stream.ready;
+    await startWorkspace(client, startRequest('pb-1', { type: WorkspaceType.PREBUILD }));
+
+    const statuses = await stream.until((all) => all.some((s) => s.phase === STOPPED));
+    expect(statuses.map((s) => s.phase)).toEqual(HEADLESS_PATH);
+    expectIncreasingVersions(statuses);
+    expect(statuses.map((s) => s.conditions?.snapshot)).toEqual([
+      '',
+      '',
+      '',
+      '',
+      'sim-snapshot-pb-1',
+      'sim-snapshot-pb-1',
+    ]);
+    for (const s of statuses) {
+      expect(s.spec).toMatchObject({ headless: true, type: WorkspaceType.PREBUILD });
+      expect(s.conditions).toMatchObject({ stoppedByRequest: FALSE, headlessTaskFailed: '', failed: '' });
+      expect(s.conditions?.firstUserActivity).toBeUndefined();
+    }
+  });
+
+  it('reports a failed task at STOPPING and STOPPED when driven by hand, and keeps the snapshot', async () => {
+    const { sim } = await setup({ manual: true });
+    const message = "task 'make test' exited with code 2";
+    const metadata = {
+      owner: 'user-a',
+      metaId: 'ws-pb',
+      annotations: { [HEADLESS_TASK_FAILED_ANNOTATION]: message },
+    };
+    sim.startWorkspace(startRequest('pb-2', { type: WorkspaceType.PREBUILD, metadata }));
+    const phases = [sim.advance('pb-2'), sim.advance('pb-2'), sim.advance('pb-2')].map((s) => s.phase);
+    expect(phases).toEqual([CREATING, INITIALIZING, RUNNING]);
+    const stopping = sim.advance('pb-2');
+    const stopped = sim.advance('pb-2');
+    for (const [status, phase] of [
+      [stopping, STOPPING],
+      [stopped, STOPPED],
+    ] as const) {
+      expect(status.phase).toBe(phase);
+      expect(status.conditions).toMatchObject({
+        headlessTaskFailed: message,
+        snapshot: 'sim-snapshot-pb-2',
+        stoppedByRequest: FALSE,
+      });
+    }
+    expect(() => sim.advance('pb-2')).toThrow(
+      expect.objectContaining({ code: SimulatorErrorCode.failedPrecondition }),
+    );
+  });
+
+  it('cancels a prebuild stopped by request: stopped_by_request TRUE, no snapshot', async () => {
+    const { sim, client } = await setup({ manual: true });
+    sim.startWorkspace(startRequest('pb-3', { type: WorkspaceType.PREBUILD }));
+    sim.advance('pb-3');
+    sim.advance('pb-3');
+    sim.advance('pb-3');
+    await stopWorkspace(client, 'pb-3');
+    const stopping = sim.truth()[0];
+    const stopped = sim.advance('pb-3');
+    expect([stopping?.phase, stopped.phase]).toEqual([STOPPING, STOPPED]);
+    for (const status of [stopping, stopped]) {
+      expect(status?.conditions).toMatchObject({
+        stoppedByRequest: TRUE,
+        snapshot: '',
+        headlessTaskFailed: '',
+      });
+    }
+  });
+
+  it('stops an image build by itself without a snapshot', async () => {
+    const { client } = await setup({ phaseDelayMs: 5 });
+    const stream = new StatusStream(client);
+    await stream.ready;
+    await startWorkspace(client, startRequest('ib-1', { type: WorkspaceType.IMAGEBUILD }));
+
+    const statuses = await stream.until((all) => all.some((s) => s.phase === STOPPED));
+    expect(statuses.map((s) => s.phase)).toEqual(HEADLESS_PATH);
+    for (const s of statuses) expect(s.conditions).toMatchObject({ snapshot: '', stoppedByRequest: FALSE });
+  });
+});
+
+describe('simulated ws-manager: forget', () => {
+  it('drops a workspace without a status: no longer listed, nothing more streamed, its timer cleared', async () => {
+    const { sim, client } = await setup({ phaseDelayMs: 5 });
+    const stream = new StatusStream(client);
+    await stream.ready;
+    await startWorkspace(client, startRequest('lost'));
+    await stream.until((all) => all.length === 1);
+    expect((await getWorkspaces(client)).map((s) => s.id)).toEqual(['lost']);
+    const removed: string[] = [];
+    sim.hooks.onRemove = (id) => removed.push(id);
+
+    // The timers may have moved it on already; what it reported last, it reports for good.
+    const last = sim.truth()[0] as WorkspaceStatus;
+    expect(last.phase).not.toBe(STOPPED);
+    sim.forget('lost');
+    expect(removed).toEqual(['lost']);
+    expect(sim.truth()).toEqual([]);
+    expect(await getWorkspaces(client)).toEqual([]);
+
+    // A workspace started afterwards gets through several timer rounds: had the forgotten one's timers
+    // survived, its statuses would have been streamed before these.
+    await startWorkspace(client, startRequest('witness'));
+    await stream.until((all) => all.some((s) => s.id === 'witness' && isActive(s)));
+    expect(stream.of('lost').at(-1)).toEqual(last);
+    expect((await getWorkspaces(client)).map((s) => s.id)).toEqual(['witness']);
+  });
+
+  it('throws NOT_FOUND for an unknown id, and for a workspace already forgotten', async () => {
+    const { sim } = await setup({ manual: true });
+    expect(() => sim.forget('nope')).toThrow(
+      expect.objectContaining({ name: 'SimulatorError', code: SimulatorErrorCode.notFound }),
+    );
+    sim.startWorkspace(startRequest('once'));
+    sim.forget('once');
+    expect(() => sim.forget('once')).toThrow(expect.objectContaining({ code: SimulatorErrorCode.notFound }));
+    // The id is free again, as after a ws-manager restart.
+    sim.startWorkspace(startRequest('once'));
+    expect(sim.truth().map((s) => s.phase)).toEqual([PENDING]);
   });
 });
 
@@ -508,5 +641,60 @@ describe('simulated ws-manager: load', () => {
 
     const timed = await sim.runLoad({ workspaces: 2, updatesPerSecond: 200, durationMs: 30 });
     expect(timed.endedBy).toBe('duration');
+  });
+
+  it('starts every prebuildEvery-th workspace as a prebuild that stops by itself, every third one failing its task', async () => {
+    const { sim, client } = await setup();
+    const stream = new StatusStream(client);
+    await stream.ready;
+    const result = await sim.runLoad({ workspaces: 3, totalUpdates: 150, prebuildEvery: 2 });
+    await sim.close();
+    await stream.ended;
+    expect(stream.statuses).toHaveLength(150);
+
+    // Statuses come in emit order, and a workspace's first one is emitted when it starts: the order
+    // of first sightings is the start order n.
+    const ids = [...new Set(stream.statuses.map((s) => s.id))];
+    expect(ids).toHaveLength(result.instancesStarted);
+    expect(ids.length).toBeGreaterThanOrEqual(18);
+    const projectOfRepo = new Map<string, string>();
+    ids.forEach((id, n) => {
+      const statuses = stream.of(id);
+      const first = statuses[0] as WorkspaceStatus;
+      const prebuild = n % 2 === 0;
+      const failingTask = prebuild && (n / 2) % 3 === 2;
+      expect(first.phase).toBe(PENDING);
+      expect(first.spec?.type).toBe(prebuild ? WorkspaceType.PREBUILD : WorkspaceType.REGULAR);
+      expect(first.metadata?.annotations[HEADLESS_TASK_FAILED_ANNOTATION]).toBe(
+        failingTask ? SYNTHETIC_TASK_FAILURE : undefined,
+      );
+      const phases = statuses.map((s) => s.phase);
+      expect(phases).toEqual((prebuild ? HEADLESS_PATH : LOAD_PATH).slice(0, phases.length));
+      if (!prebuild) {
+        expect(first.metadata?.project).toBeUndefined();
+        for (const s of statuses.filter(isStopPhase)) {
+          expect(s.conditions?.stoppedByRequest).toBe(TRUE);
+        }
+        return;
+      }
+      const repo = first.metadata?.annotations['gitpod/contextUrl'] ?? '';
+      const project = first.metadata?.project ?? '';
+      expect(project).toMatch(/^[0-9a-f-]{36}$/);
+      if (projectOfRepo.has(repo)) expect(project).toBe(projectOfRepo.get(repo));
+      projectOfRepo.set(repo, project);
+      for (const s of statuses.filter(isStopPhase)) {
+        expect(s.conditions).toMatchObject({
+          stoppedByRequest: FALSE,
+          snapshot: `sim-snapshot-${id}`,
+          headlessTaskFailed: failingTask ? SYNTHETIC_TASK_FAILURE : '',
+        });
+      }
+    });
+    // Each outcome shows up in the run: finished prebuilds with and without a failed task.
+    const stoppingPrebuilds = stream.statuses.filter(
+      (s) => s.phase === STOPPING && s.spec?.type === WorkspaceType.PREBUILD,
+    );
+    const outcomes = new Set(stoppingPrebuilds.map((s) => s.conditions?.headlessTaskFailed));
+    expect(outcomes).toEqual(new Set(['', SYNTHETIC_TASK_FAILURE]));
   });
 });

@@ -8,6 +8,7 @@ import type { LifecycleStep, StepContext } from '../../src/wsman/simulator/works
 import {
   FAILABLE_STEPS,
   FAIL_AT_ANNOTATION,
+  HEADLESS_TASK_FAILED_ANNOTATION,
   LIFECYCLE_STEPS,
   STEP_MESSAGE,
   STEP_PHASE,
@@ -33,6 +34,7 @@ describe('lifecycle steps', () => {
     ]);
     expect(FAILABLE_STEPS).toEqual(['creating', 'initializing', 'running']);
     expect(FAIL_AT_ANNOTATION).toBe('sim/fail-at');
+    expect(HEADLESS_TASK_FAILED_ANNOTATION).toBe('sim/headless-task-failed');
   });
 
   interface StepCase {
@@ -76,20 +78,31 @@ describe('lifecycle steps', () => {
 
 describe('nextStep', () => {
   const contexts: [string, StepContext][] = [
-    ['undisturbed', { stopRequested: false, failed: false }],
-    ['stop requested', { stopRequested: true, failed: false }],
-    ['failed', { stopRequested: false, failed: true }],
-    ['stop requested and failed', { stopRequested: true, failed: true }],
+    ['undisturbed', { stopRequested: false, failed: false, headless: false }],
+    ['stop requested', { stopRequested: true, failed: false, headless: false }],
+    ['failed', { stopRequested: false, failed: true, headless: false }],
+    ['stop requested and failed', { stopRequested: true, failed: true, headless: false }],
+    ['headless', { stopRequested: false, failed: false, headless: true }],
+    ['headless, stop requested', { stopRequested: true, failed: false, headless: true }],
+    ['headless, failed', { stopRequested: false, failed: true, headless: true }],
   ];
-  // One column per context above, in the same order.
+  // One column per context above, in the same order; S is `stopping`, D `stopped`, and `rest` means
+  // there is no next step. A headless workspace never reaches `active` (no user shows up); its row
+  // says it would not rest there either.
+  const S = 'stopping';
+  const D = 'stopped';
+  const rest = undefined;
+  // prettier-ignore
   const table: [LifecycleStep, ...(LifecycleStep | undefined)[]][] = [
-    ['pending', 'creating', 'stopping', 'stopping', 'stopping'],
-    ['creating', 'initializing', 'stopping', 'stopping', 'stopping'],
-    ['initializing', 'running', 'stopping', 'stopping', 'stopping'],
-    ['running', 'active', 'stopping', 'stopping', 'stopping'],
-    ['active', undefined, 'stopping', 'stopping', 'stopping'],
-    ['stopping', 'stopped', 'stopped', 'stopped', 'stopped'],
-    ['stopped', undefined, undefined, undefined, undefined],
+    //                regular                          headless
+    //                undisturbed     stop fail both   undisturbed     stop fail
+    ['pending',       'creating',     S,   S,   S,     'creating',     S,   S],
+    ['creating',      'initializing', S,   S,   S,     'initializing', S,   S],
+    ['initializing',  'running',      S,   S,   S,     'running',      S,   S],
+    ['running',       'active',       S,   S,   S,     S,              S,   S],
+    ['active',        rest,           S,   S,   S,     S,              S,   S],
+    ['stopping',      D,              D,   D,   D,     D,              D,   D],
+    ['stopped',       rest,           rest, rest, rest, rest,          rest, rest],
   ];
   const cases = table.flatMap(([step, ...next]) =>
     contexts.map(([name, context], i) => ({ step, name, context, expected: next[i] })),
@@ -97,7 +110,7 @@ describe('nextStep', () => {
 
   it('covers every step in every context', () => {
     expect(table.map(([step]) => step)).toEqual(LIFECYCLE_STEPS);
-    expect(cases).toHaveLength(LIFECYCLE_STEPS.length * contexts.length);
+    for (const [, ...next] of table) expect(next).toHaveLength(contexts.length);
   });
 
   it.each(cases)('$step, $name → $expected', ({ step, context, expected }) => {
@@ -107,10 +120,19 @@ describe('nextStep', () => {
   it.each([
     [
       'undisturbed',
-      { stopRequested: false, failed: false },
+      { stopRequested: false, failed: false, headless: false },
       ['pending', 'creating', 'initializing', 'running', 'active'],
     ],
-    ['stopped from the start', { stopRequested: true, failed: false }, ['pending', 'stopping', 'stopped']],
+    [
+      'stopped from the start',
+      { stopRequested: true, failed: false, headless: false },
+      ['pending', 'stopping', 'stopped'],
+    ],
+    [
+      'headless',
+      { stopRequested: false, failed: false, headless: true },
+      ['pending', 'creating', 'initializing', 'running', 'stopping', 'stopped'],
+    ],
   ] as const)('walking from pending, %s, visits %j and then rests', (_name, context, path) => {
     const visited: LifecycleStep[] = ['pending'];
     for (let step = nextStep('pending', context); step; step = nextStep(step, context)) {
@@ -156,6 +178,12 @@ describe('validateStartRequest', () => {
     annotations: { [FAIL_AT_ANNOTATION]: value },
   });
   const failAtMessage = 'annotation sim/fail-at must be one of creating, initializing, running';
+  const taskFailed = (value: string) => ({
+    owner: 'u',
+    metaId: 'w',
+    annotations: { [HEADLESS_TASK_FAILED_ANNOTATION]: value },
+  });
+  const taskFailedMessage = 'annotation sim/headless-task-failed needs a PREBUILD or IMAGEBUILD workspace';
 
   it.each<{ name: string; overrides: DeepPartial<StartWorkspaceRequest> }>([
     { name: 'a regular workspace', overrides: {} },
@@ -169,6 +197,18 @@ describe('validateStartRequest', () => {
     { name: 'fail-at initializing', overrides: { metadata: failAt('initializing') } },
     { name: 'fail-at running', overrides: { metadata: failAt('running') } },
     { name: 'an empty fail-at (as if absent)', overrides: { metadata: failAt('') } },
+    {
+      name: 'a prebuild whose task fails',
+      overrides: { type: WorkspaceType.PREBUILD, metadata: taskFailed('task exited with code 1') },
+    },
+    {
+      name: 'an image build whose task fails',
+      overrides: { type: WorkspaceType.IMAGEBUILD, metadata: taskFailed('build failed') },
+    },
+    {
+      name: 'an empty headless-task-failed on a regular workspace (as if absent)',
+      overrides: { metadata: taskFailed('') },
+    },
   ])('accepts $name', ({ overrides }) => {
     expect(() => validateStartRequest(request(overrides))).not.toThrow();
   });
@@ -206,6 +246,11 @@ describe('validateStartRequest', () => {
     { name: 'fail-at stopping', overrides: { metadata: failAt('stopping') }, message: failAtMessage },
     { name: 'fail-at in capitals', overrides: { metadata: failAt('RUNNING') }, message: failAtMessage },
     { name: 'fail-at never', overrides: { metadata: failAt('never') }, message: failAtMessage },
+    {
+      name: 'headless-task-failed on a regular workspace',
+      overrides: { metadata: taskFailed('task exited with code 1') },
+      message: taskFailedMessage,
+    },
     {
       name: 'an empty id and no metadata (first problem wins)',
       overrides: { id: '', metadata: undefined },

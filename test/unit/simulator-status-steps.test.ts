@@ -11,6 +11,7 @@ import {
 import type { FailableStep, LifecycleStep } from '../../src/wsman/simulator/workspace-lifecycle.js';
 import {
   FAIL_AT_ANNOTATION,
+  HEADLESS_TASK_FAILED_ANNOTATION,
   LIFECYCLE_STEPS,
   STEP_MESSAGE,
   STEP_PHASE,
@@ -65,7 +66,10 @@ function walk(
   return statuses;
 }
 
-/** Moves a workspace on with nextStep until it rests, as the simulator's timers do; no stop request. */
+/**
+ * Moves a workspace on with nextStep until it rests, as the simulator's timers do; no stop request,
+ * so a headless workspace stops by itself.
+ */
 function drive(t: WorkspaceTemplate): { steps: LifecycleStep[]; statuses: WorkspaceStatus[] } {
   const steps: LifecycleStep[] = [];
   const statuses: WorkspaceStatus[] = [];
@@ -79,7 +83,8 @@ function drive(t: WorkspaceTemplate): { steps: LifecycleStep[]; statuses: Worksp
     });
     steps.push(step);
     statuses.push(status);
-    step = nextStep(step, { stopRequested: false, failed: status.conditions?.failed !== '' });
+    const failed = status.conditions?.failed !== '';
+    step = nextStep(step, { stopRequested: false, failed, headless: t.spec.headless });
   }
   return { steps, statuses };
 }
@@ -282,24 +287,83 @@ describe('statusAt: sim/fail-at', () => {
   });
 });
 
-describe('statusAt: snapshot condition', () => {
-  it.each([
-    { type: WorkspaceType.PREBUILD, failAt: undefined, snapshot: 'sim-snapshot-inst-1' },
-    { type: WorkspaceType.PREBUILD, failAt: 'running', snapshot: '' },
-    { type: WorkspaceType.REGULAR, failAt: undefined, snapshot: '' },
-    { type: WorkspaceType.IMAGEBUILD, failAt: undefined, snapshot: '' },
-  ] as const)(
-    'type $type, fail-at $failAt: snapshot $snapshot once stopped',
-    ({ type, failAt, snapshot }) => {
-      const statuses = walk(template({ type }, failAt), [
-        'pending',
-        'creating',
-        'initializing',
-        'running',
-        'stopping',
-        'stopped',
-      ]);
-      expect(statuses.map((s) => s.conditions?.snapshot)).toEqual(['', '', '', '', '', snapshot]);
-    },
-  );
+describe('statusAt: outcome of a headless workspace at STOPPING and STOPPED', () => {
+  const { REGULAR, PREBUILD, IMAGEBUILD } = WorkspaceType;
+  const TASK = "task 'npm test' exited with code 1";
+  const SNAPSHOT = 'sim-snapshot-inst-1';
+  const UP_TO_RUNNING: LifecycleStep[] = ['pending', 'creating', 'initializing', 'running'];
+  type Row = [
+    name: string,
+    type: WorkspaceType,
+    failAt: FailableStep | undefined,
+    /** Value of sim/headless-task-failed; '' for none. */
+    taskFailed: string,
+    /** StopWorkspace once running; otherwise it goes on by itself (nextStep). */
+    byRequest: boolean,
+    snapshot: string,
+    headlessTaskFailed: string,
+  ];
+  // prettier-ignore
+  const table: Row[] = [
+    // name                                    type        failAt      task  byRequest snapshot  task failed
+    ['prebuild that succeeds',                 PREBUILD,   undefined,  '',   false,    SNAPSHOT, ''],
+    ['prebuild whose task fails',              PREBUILD,   undefined,  TASK, false,    SNAPSHOT, TASK],
+    ['prebuild failing while creating',        PREBUILD,   'creating', '',   false,    '',       ''],
+    ['prebuild failing while running',         PREBUILD,   'running',  '',   false,    '',       ''],
+    ['failing prebuild whose task would fail', PREBUILD,   'running',  TASK, false,    '',       ''],
+    ['prebuild stopped by request',            PREBUILD,   undefined,  '',   true,     '',       ''],
+    ['prebuild with a failing task, stopped',  PREBUILD,   undefined,  TASK, true,     '',       ''],
+    ['image build that succeeds',              IMAGEBUILD, undefined,  '',   false,    '',       ''],
+    ['image build whose task fails',           IMAGEBUILD, undefined,  TASK, false,    '',       TASK],
+    ['image build stopped by request',         IMAGEBUILD, undefined,  '',   true,     '',       ''],
+    ['regular workspace stopped by request',   REGULAR,    undefined,  '',   true,     '',       ''],
+  ];
+  const cases = table.map(([name, type, failAt, taskFailed, byRequest, snapshot, headlessTaskFailed]) => ({
+    name,
+    type,
+    failAt,
+    taskFailed,
+    byRequest,
+    snapshot,
+    headlessTaskFailed,
+  }));
+
+  function pathOf(failAt: FailableStep | undefined): LifecycleStep[] {
+    const upTo = failAt ? UP_TO_RUNNING.indexOf(failAt) + 1 : UP_TO_RUNNING.length;
+    return [...UP_TO_RUNNING.slice(0, upTo), 'stopping', 'stopped'];
+  }
+
+  it.each(cases)('$name', (c) => {
+    const annotations: Record<string, string> = {};
+    if (c.failAt) annotations[FAIL_AT_ANNOTATION] = c.failAt;
+    if (c.taskFailed) annotations[HEADLESS_TASK_FAILED_ANNOTATION] = c.taskFailed;
+    const t = template({ type: c.type, metadata: { owner: 'user-a', metaId: 'ws-1', annotations } });
+    const steps = pathOf(c.failAt);
+    const statuses = c.byRequest ? walk(t, steps, BY_REQUEST) : drive(t).statuses;
+    if (!c.byRequest) expect(drive(t).steps).toEqual(steps);
+
+    const failed = c.failAt ? `simulated failure while ${c.failAt}` : '';
+    for (const status of statuses.slice(-2)) {
+      expect(status.conditions).toMatchObject({
+        failed,
+        snapshot: c.snapshot,
+        headlessTaskFailed: c.headlessTaskFailed,
+        stoppedByRequest: c.byRequest ? TRUE : FALSE,
+        firstUserActivity: undefined,
+      });
+    }
+    expect(statuses.map((s) => s.phase).slice(-2)).toEqual([STOPPING, STOPPED]);
+    for (const status of statuses.slice(0, -2)) {
+      expect(status.conditions).toMatchObject({ snapshot: '', headlessTaskFailed: '' });
+    }
+  });
+
+  it('never reports a task outcome for a regular workspace, whatever its annotations say', () => {
+    const annotations = { [HEADLESS_TASK_FAILED_ANNOTATION]: TASK };
+    const t = template({ metadata: { owner: 'user-a', metaId: 'ws-1', annotations } });
+    expect(t.headlessTaskFailed).toBe('');
+    const statuses = walk(t, [...UP_TO_RUNNING, 'stopping', 'stopped'], NOT_STOPPED);
+    expect(statuses.map((s) => s.conditions?.headlessTaskFailed)).toEqual(['', '', '', '', '', '']);
+    expect(statuses.map((s) => s.conditions?.snapshot)).toEqual(['', '', '', '', '', '']);
+  });
 });

@@ -9,7 +9,11 @@ import {
   WorkspaceType,
 } from '../../src/generated/wsman/core.js';
 import type { LifecycleStep } from '../../src/wsman/simulator/workspace-lifecycle.js';
-import { FAIL_AT_ANNOTATION, LIFECYCLE_STEPS } from '../../src/wsman/simulator/workspace-lifecycle.js';
+import {
+  FAIL_AT_ANNOTATION,
+  HEADLESS_TASK_FAILED_ANNOTATION,
+  LIFECYCLE_STEPS,
+} from '../../src/wsman/simulator/workspace-lifecycle.js';
 import type { TemplateInput, WorkspaceTemplate } from '../../src/wsman/simulator/workspace-status.js';
 import { createTemplate, statusAt, withAnnotation } from '../../src/wsman/simulator/workspace-status.js';
 import { deepFreeze } from '../helpers/deep-freeze.js';
@@ -129,7 +133,7 @@ describe('createTemplate: spec', () => {
   });
 });
 
-describe('createTemplate: metadata, auth, fail-at', () => {
+describe('createTemplate: metadata, auth, fail-at, headless task', () => {
   it('copies owner, meta_id, annotations, team and project, and stamps the start time', () => {
     const annotations = { 'gitpod/contextUrl': 'https://x.test', [FAIL_AT_ANNOTATION]: 'running' };
     const t = template({ metadata: { owner: 'o', metaId: 'm', annotations, team: 't', project: 'p' } });
@@ -161,6 +165,19 @@ describe('createTemplate: metadata, auth, fail-at', () => {
   ] as const)('fail-at with %s → %j', (_name, value, failAt) => {
     const annotations = value === undefined ? {} : { [FAIL_AT_ANNOTATION]: value };
     expect(template({ metadata: { owner: 'o', metaId: 'm', annotations } }).failAt).toBe(failAt);
+  });
+
+  const { REGULAR, PREBUILD, IMAGEBUILD } = WorkspaceType;
+  it.each([
+    ['a prebuild without the annotation', PREBUILD, undefined, ''],
+    ['a prebuild with an empty annotation', PREBUILD, '', ''],
+    ['a prebuild whose task fails', PREBUILD, 'exit code 1', 'exit code 1'],
+    ['an image build whose task fails', IMAGEBUILD, 'build failed', 'build failed'],
+    ['a regular workspace (validation refuses it)', REGULAR, 'exit code 1', ''],
+  ] as const)('headless task outcome of %s → %j', (_name, type, value, headlessTaskFailed) => {
+    const annotations = value === undefined ? {} : { [HEADLESS_TASK_FAILED_ANNOTATION]: value };
+    const t = template({ type, metadata: { owner: 'o', metaId: 'm', annotations } });
+    expect(t.headlessTaskFailed).toBe(headlessTaskFailed);
   });
 });
 

@@ -23,6 +23,13 @@ export interface LoadOptions {
   durationMs?: number;
   /** Stamp each status with annotation `sim/emitted-at-us` (wall clock, µs) right before it is sent. @default false */
   stampEmitTime?: boolean;
+  /**
+   * Make every Nth started workspace a prebuild: the 1st, the N+1th, the 2N+1th … (a whole number;
+   * 0 never). Prebuilds name their repository's project, stop by themselves after running, and every
+   * third of them (the 3rd, 6th … prebuild) reports a failed task (`sim/headless-task-failed`).
+   * @default 0
+   */
+  prebuildEvery?: number;
   /** Stops the load; `runLoad` then resolves with what was done. */
   signal?: AbortSignal;
 }
@@ -69,6 +76,10 @@ export function validateLoadOptions(options: LoadOptions): void {
   if ((options.updatesPerSecond ?? 0) < 0) throw bad('updatesPerSecond must be >= 0');
   if ((options.totalUpdates ?? 0) < 0) throw bad('totalUpdates must be >= 0');
   if ((options.durationMs ?? 0) < 0) throw bad('durationMs must be >= 0');
+  const prebuildEvery = options.prebuildEvery ?? 0;
+  if (!Number.isInteger(prebuildEvery) || prebuildEvery < 0) {
+    throw bad('prebuildEvery must be a whole number >= 0');
+  }
 }
 
 /** One load run; `run()` once. */
@@ -79,6 +90,7 @@ export class LoadDriver {
   readonly #rate: number;
   readonly #total: number;
   readonly #durationMs: number;
+  readonly #prebuildEvery: number;
   readonly #slots: (string | undefined)[];
   readonly #tenants: SyntheticTenants;
   readonly #logger: Logger;
@@ -94,6 +106,7 @@ export class LoadDriver {
     this.#rate = options.updatesPerSecond ?? 0;
     this.#total = options.totalUpdates ?? Infinity;
     this.#durationMs = options.durationMs ?? Infinity;
+    this.#prebuildEvery = options.prebuildEvery ?? 0;
     this.#slots = new Array<string | undefined>(options.workspaces).fill(undefined);
     this.#tenants = createTenants(Math.ceil(options.workspaces / 4));
     this.#logger = logger;
@@ -161,7 +174,7 @@ export class LoadDriver {
     this.#cursor = (slot + 1) % this.#slots.length;
     const id = this.#slots[slot];
     if (id === undefined || !this.#host.advance(id, this.#stamp)) {
-      const request = syntheticRequest(this.#started++, this.#tenants);
+      const request = syntheticRequest(this.#started++, this.#tenants, this.#prebuildEvery);
       this.#host.start(request, this.#stamp);
       this.#slots[slot] = request.id;
     }

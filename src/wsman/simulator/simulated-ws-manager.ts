@@ -52,7 +52,7 @@ export interface SimulatorHooks {
   afterSnapshot?: (snapshot: WorkspaceStatus[]) => void | Promise<void>;
   /** Runs when a Subscribe stream opens (it is already counted and receiving). */
   onSubscribe?: () => void;
-  /** Runs when a workspace disappears from the list (retention over, or replaced by the load). */
+  /** Runs when a workspace disappears from the list (retention over, replaced by the load, or `forget`). */
   onRemove?: (id: string) => void;
   /** Runs each time the load pauses because a subscriber is not keeping up. */
   onBackpressure?: () => void;
@@ -166,6 +166,17 @@ export class SimulatedWsManager {
   advance(id: string): WorkspaceStatus {
     this.#assertOpen();
     return structuredClone(this.#workspaces.advance(id));
+  }
+
+  /**
+   * Drops a workspace from the list at once without emitting a status, as when ws-manager lost the
+   * pod or was restarted with an empty state: GetWorkspaces no longer lists it and Subscribe says
+   * nothing more about it. Clears its timer and calls `hooks.onRemove`. The seam for controller
+   * tests (instances the cluster no longer knows). Throws SimulatorError(not-found) for an unknown id.
+   */
+  forget(id: string): void {
+    this.#assertOpen();
+    this.#workspaces.forget(id);
   }
 
   /** What GetWorkspaces would answer now, as deep copies. */

@@ -3,6 +3,8 @@
  *
  * A step is finer than a phase: `running` and `active` are both RUNNING, the second one carrying
  * the first user activity, the way a real ws-manager reports a workspace twice while it runs.
+ * Headless workspaces (prebuilds, image builds) have no user: they run their task and stop by
+ * themselves, going from `running` straight to `stopping`.
  */
 import { WorkspacePhase } from '../../generated/wsman/core.js';
 
@@ -28,6 +30,12 @@ export type FailableStep = (typeof FAILABLE_STEPS)[number];
 
 /** Annotation on StartWorkspace metadata that makes the workspace fail on reaching that step. */
 export const FAIL_AT_ANNOTATION = 'sim/fail-at';
+
+/**
+ * Annotation on StartWorkspace metadata of a headless workspace: its task fails with this message,
+ * reported as condition `headless_task_failed` once it stops by itself.
+ */
+export const HEADLESS_TASK_FAILED_ANNOTATION = 'sim/headless-task-failed';
 
 /** Annotation the load driver stamps with the wall-clock emit time in microseconds. */
 export const EMITTED_AT_ANNOTATION = 'sim/emitted-at-us';
@@ -60,6 +68,8 @@ export interface StepContext {
   readonly stopRequested: boolean;
   /** The current status carries a `failed` condition. */
   readonly failed: boolean;
+  /** A prebuild or image build: it stops by itself once its task has run. */
+  readonly headless: boolean;
 }
 
 const START_PATH: Readonly<Partial<Record<LifecycleStep, LifecycleStep>>> = {
@@ -71,12 +81,14 @@ const START_PATH: Readonly<Partial<Record<LifecycleStep, LifecycleStep>>> = {
 
 /**
  * The step after `step`, or undefined when the workspace rests where it is: `active` until someone
- * stops it, `stopped` for good. A failure or a stop request leads to `stopping` from any earlier step.
+ * stops it, `stopped` for good. A failure or a stop request leads to `stopping` from any earlier step;
+ * a headless workspace never rests while up: its task has run, so it goes on to `stopping`.
  */
 export function nextStep(step: LifecycleStep, context: StepContext): LifecycleStep | undefined {
   if (step === 'stopped') return undefined;
   if (step === 'stopping') return 'stopped';
   if (context.stopRequested || context.failed) return 'stopping';
+  if (context.headless && isUp(step)) return 'stopping';
   return START_PATH[step];
 }
 

@@ -20,6 +20,7 @@ import { AdmissionLevel, WorkspaceConditionBool, WorkspaceType } from '../../gen
 import type { FailableStep, LifecycleStep } from './workspace-lifecycle.js';
 import {
   FAIL_AT_ANNOTATION,
+  HEADLESS_TASK_FAILED_ANNOTATION,
   STEP_MESSAGE,
   STEP_PHASE,
   isStopStep,
@@ -54,6 +55,8 @@ export interface WorkspaceTemplate {
   readonly repo: GitStatus;
   readonly initializerMetrics: InitializerMetrics;
   readonly failAt: FailableStep | undefined;
+  /** Message of `sim/headless-task-failed`; '' when the task succeeds, always '' for a regular workspace. */
+  readonly headlessTaskFailed: string;
 }
 
 /** Inputs of `createTemplate`; equal inputs give equal templates. */
@@ -152,12 +155,19 @@ export function createTemplate(input: TemplateInput): WorkspaceTemplate {
       composite: metric(5 + (seed % 13), 500_000_000, 782_237_696n),
     },
     failAt: parseFailAt(request.metadata?.annotations[FAIL_AT_ANNOTATION]) ?? undefined,
+    headlessTaskFailed:
+      request.type === WorkspaceType.REGULAR
+        ? ''
+        : (request.metadata?.annotations[HEADLESS_TASK_FAILED_ANNOTATION] ?? ''),
   };
 }
 
 /** How a workspace is being stopped; only matters in the stop steps. */
 export interface StopFlags {
-  /** StopWorkspace was called (condition `stopped_by_request`). */
+  /**
+   * StopWorkspace was called or the load retired the workspace (condition `stopped_by_request`);
+   * false for a failure and for a headless workspace stopping by itself.
+   */
   readonly byRequest: boolean;
   /** Stopped with policy ABORT (condition `aborted`). */
   readonly aborted: boolean;
@@ -179,19 +189,21 @@ function conditionsAt(
   const { step, stop } = input;
   const failed = prev?.failed || (step === t.failAt ? `simulated failure while ${step}` : '');
   const stopping = isStopStep(step);
+  // Stopping by itself, a headless workspace has run its task: a real ws-manager reports the outcome
+  // (and a prebuild's snapshot) as soon as it takes the backup, at STOPPING already.
+  const finished = stopping && t.spec.headless && !failed && !stop.byRequest;
   const wasDeployed = prev?.deployed === TRUE;
   const deployed = wasDeployed || step === 'initializing' || isUp(step);
   return {
     failed,
     timeout: '',
     pullingImages: step === 'creating' ? TRUE : FALSE,
-    snapshot:
-      step === 'stopped' && t.type === WorkspaceType.PREBUILD && !failed ? `sim-snapshot-${t.id}` : '',
+    snapshot: finished && t.type === WorkspaceType.PREBUILD ? `sim-snapshot-${t.id}` : '',
     finalBackupComplete: step === 'stopped' ? TRUE : FALSE,
     deployed: deployed ? TRUE : FALSE,
     networkNotReady: FALSE,
     firstUserActivity: step === 'active' ? input.now : prev?.firstUserActivity,
-    headlessTaskFailed: '',
+    headlessTaskFailed: finished ? t.headlessTaskFailed : '',
     stoppedByRequest: stopping && stop.byRequest ? TRUE : FALSE,
     volumeSnapshot: undefined,
     aborted: stopping && stop.aborted ? TRUE : FALSE,

@@ -120,6 +120,14 @@ export class WorkspaceTable {
     return true;
   }
 
+  /**
+   * Removes a workspace at once without emitting anything, as a ws-manager that lost the pod (or
+   * restarted empty) no longer knows it. Throws NOT_FOUND.
+   */
+  forget(id: string): void {
+    this.#remove(this.#get(id));
+  }
+
   /** Stops every timer; the statuses stay readable. */
   freeze(): void {
     for (const record of this.#records.values()) {
@@ -136,7 +144,8 @@ export class WorkspaceTable {
 
   #next(record: WorkspaceRecord): LifecycleStep | undefined {
     const failed = (record.status.conditions?.failed ?? '') !== '';
-    return nextStep(record.step, { stopRequested: record.stopRequested, failed });
+    const headless = record.template.spec.headless;
+    return nextStep(record.step, { stopRequested: record.stopRequested, failed, headless });
   }
 
   #render(
