@@ -68,6 +68,14 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .option('--demo-workspaces <n>', 'live workspaces of the demo workload', int)
     .option('--demo-rate <n>', 'status updates per second of the demo workload', int)
     .option('--progress', 'print a progress line every 2 s on stderr')
+    .option(
+      '--stop-instances-after-disconnect <duration>',
+      "mark a cluster's instances stopped once its ws-manager was unreachable this long, e.g. 30m (env STOP_INSTANCES_AFTER_DISCONNECT; default never)",
+    )
+    .option(
+      '--stopped-prebuild-statuses',
+      'decide prebuild outcomes at STOPPED instead of STOPPING (env STOPPED_PREBUILD_STATUSES)',
+    )
     .action((opts: Record<string, unknown>) => run(() => serveCommand(toConfigFlags(opts))));
 
   databaseOptions(program.command('migrate').description('apply database migrations and exit')).action(
@@ -118,5 +126,7 @@ function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
     demoWorkspaces: num('demoWorkspaces'),
     demoRate: num('demoRate'),
     progress: bool('progress'),
+    stopInstancesAfterDisconnect: str('stopInstancesAfterDisconnect'),
+    stoppedPrebuildStatuses: bool('stoppedPrebuildStatuses'),
   };
 }

@@ -63,8 +63,20 @@ export interface BridgeConfig {
     /** Deadline of unary calls (GetWorkspaces, DescribeCluster). @default 30 s */
     unaryDeadlineMs: number;
   };
-  /** @default 60 s */ controllerIntervalMs: number;
-  /** @default 150 s */ controllerMaxDisconnectMs: number;
+  /** How often the instance controllers run (one per cluster, plus the installation's). @default 60 s */
+  controllerIntervalMs: number;
+  /** A ws-manager unreachable this long is reported disconnected. @default 150 s */
+  controllerMaxDisconnectMs: number;
+  /**
+   * Once a cluster has been disconnected this long, mark its instances stopped
+   * (`--stop-instances-after-disconnect`). @default undefined: never
+   */
+  stopInstancesAfterDisconnectMs: number | undefined;
+  /**
+   * Decide a prebuild's final state at STOPPED instead of STOPPING (the original's
+   * `ws_manager_bridge_stopped_prebuild_statuses` flag). @default false
+   */
+  stoppedPrebuildStatuses: boolean;
   /** @default 60 s */ clusterReconcileIntervalMs: number;
   timeouts: PhaseTimeouts;
   /** Metrics, health and readiness. @default 127.0.0.1:9500 */

@@ -30,6 +30,8 @@ export interface ConfigFlags {
   demoWorkspaces?: number;
   demoRate?: number;
   progress?: boolean;
+  stopInstancesAfterDisconnect?: string;
+  stoppedPrebuildStatuses?: boolean;
 }
 
 /** A config error: its message names the setting and what to fix. */
@@ -121,16 +123,41 @@ export function plainStaticCluster(name: string, url: string): StaticCluster {
   };
 }
 
-function seconds(env: Env, name: string, fromFile: number | undefined, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return (fromFile ?? fallback) * 1000;
+/** A positive duration given as text (bare numbers are seconds), reported under `setting`. */
+function positiveDuration(raw: string, setting: string): number {
   try {
     const ms = parseDuration(raw, 's');
     if (ms <= 0) throw new Error('must be > 0');
     return ms;
   } catch (error: unknown) {
-    throw new ConfigError(`${name}: ${(error as Error).message}`);
+    throw new ConfigError(`${setting}: ${(error as Error).message}`);
   }
+}
+
+function seconds(env: Env, name: string, fromFile: number | undefined, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return (fromFile ?? fallback) * 1000;
+  return positiveDuration(raw, name);
+}
+
+/** The phase timeouts: file keys `timeouts.<x>PhaseSeconds`, env `TIMEOUTS_<X>_PHASE_SECONDS`. */
+function phaseTimeouts(env: Env, file: ConfigFile): BridgeConfig['timeouts'] {
+  const t = file.timeouts ?? {};
+  return {
+    preparingMs: seconds(env, 'TIMEOUTS_PREPARING_PHASE_SECONDS', t.preparingPhaseSeconds, 3600),
+    buildingMs: seconds(env, 'TIMEOUTS_BUILDING_PHASE_SECONDS', t.buildingPhaseSeconds, 3600),
+    unknownMs: seconds(env, 'TIMEOUTS_UNKNOWN_PHASE_SECONDS', t.unknownPhaseSeconds, 600),
+    pendingMs: seconds(env, 'TIMEOUTS_PENDING_PHASE_SECONDS', t.pendingPhaseSeconds, 3600),
+    stoppingMs: seconds(env, 'TIMEOUTS_STOPPING_PHASE_SECONDS', t.stoppingPhaseSeconds, 3600),
+  };
+}
+
+function stopAfterDisconnect(flags: ConfigFlags, env: Env): number | undefined {
+  if (flags.stopInstancesAfterDisconnect !== undefined) {
+    return positiveDuration(flags.stopInstancesAfterDisconnect, '--stop-instances-after-disconnect');
+  }
+  const raw = env.STOP_INSTANCES_AFTER_DISCONNECT;
+  return raw ? positiveDuration(raw, 'STOP_INSTANCES_AFTER_DISCONNECT') : undefined;
 }
 
 function address(value: string, setting: string): { host: string; port: number } {
@@ -167,7 +194,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
     if (names.has(c.name)) throw new ConfigError(`cluster "${c.name}" is configured twice`);
     names.add(c.name);
   }
-  const t = file.timeouts ?? {};
   const demoEnabled = flags.demo ?? (staticClusters.length === 0 && boolEnv(env, 'BRIDGE_DEMO') !== false);
   const config: BridgeConfig = {
     databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
@@ -200,13 +226,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
       file.wsClusterDBReconcileIntervalSeconds,
       60,
     ),
-    timeouts: {
-      preparingMs: (t.preparingPhaseSeconds ?? 3600) * 1000,
-      buildingMs: (t.buildingPhaseSeconds ?? 3600) * 1000,
-      unknownMs: (t.unknownPhaseSeconds ?? 600) * 1000,
-      pendingMs: (t.pendingPhaseSeconds ?? 3600) * 1000,
-      stoppingMs: (t.stoppingPhaseSeconds ?? 3600) * 1000,
-    },
+    stopInstancesAfterDisconnectMs: stopAfterDisconnect(flags, env),
+    stoppedPrebuildStatuses:
+      flags.stoppedPrebuildStatuses ?? boolEnv(env, 'STOPPED_PREBUILD_STATUSES') ?? false,
+    timeouts: phaseTimeouts(env, file),
     http: address(flags.httpAddr ?? env.BRIDGE_HTTP_ADDR ?? '127.0.0.1:9500', 'BRIDGE_HTTP_ADDR'),
     clusterService: clusterServiceConfig(flags, env, file),
     logLevel: flags.logLevel ?? env.LOG_LEVEL ?? 'info',

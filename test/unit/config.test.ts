@@ -74,7 +74,54 @@ describe('loadConfig', () => {
       tls: undefined,
       insecure: false,
     });
+    expect(c.timeouts).toEqual({
+      preparingMs: 3_600_000,
+      buildingMs: 3_600_000,
+      unknownMs: 600_000,
+      pendingMs: 3_600_000,
+      stoppingMs: 3_600_000,
+    });
+    expect(c.stopInstancesAfterDisconnectMs).toBeUndefined();
+    expect(c.stoppedPrebuildStatuses).toBe(false);
+    expect(c.installation).toBe('default');
     expect(Object.isFrozen(c) && Object.isFrozen(c.wsman.backoff)).toBe(true);
+  });
+
+  it('takes phase timeouts from the file (original names), then from the environment', () => {
+    const path = file({ timeouts: { pendingPhaseSeconds: 120, unknownPhaseSeconds: 30 } });
+    const fromFile = loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path });
+    expect(fromFile.timeouts).toMatchObject({ pendingMs: 120_000, unknownMs: 30_000, stoppingMs: 3_600_000 });
+    const withEnv = loadConfig(
+      {},
+      {
+        WSMAN_BRIDGE_CONFIGPATH: path,
+        TIMEOUTS_PENDING_PHASE_SECONDS: '5m',
+        TIMEOUTS_PREPARING_PHASE_SECONDS: '90',
+        TIMEOUTS_BUILDING_PHASE_SECONDS: '2h',
+        TIMEOUTS_STOPPING_PHASE_SECONDS: '1500ms',
+        TIMEOUTS_UNKNOWN_PHASE_SECONDS: '',
+      },
+    );
+    expect(withEnv.timeouts).toEqual({
+      preparingMs: 90_000,
+      buildingMs: 7_200_000,
+      unknownMs: 30_000,
+      pendingMs: 300_000,
+      stoppingMs: 1500,
+    });
+  });
+
+  it('takes the disconnect policy and the prebuild variant from flags over env', () => {
+    const env = { STOP_INSTANCES_AFTER_DISCONNECT: '30m', STOPPED_PREBUILD_STATUSES: 'true' };
+    const fromEnv = loadConfig({}, env);
+    expect(fromEnv.stopInstancesAfterDisconnectMs).toBe(1_800_000);
+    expect(fromEnv.stoppedPrebuildStatuses).toBe(true);
+    const fromFlags = loadConfig(
+      { stopInstancesAfterDisconnect: '10m', stoppedPrebuildStatuses: false },
+      env,
+    );
+    expect(fromFlags.stopInstancesAfterDisconnectMs).toBe(600_000);
+    expect(fromFlags.stoppedPrebuildStatuses).toBe(false);
   });
 
   it('reads the original JSON file, then env wins over it, then flags win over env', () => {
@@ -131,6 +178,8 @@ describe('loadConfig', () => {
   it.each([
     [{ unknownKey: 1 }, /unknownKey|Unrecognized/i],
     [{ controllerIntervalSeconds: -1 }, /controllerIntervalSeconds/],
+    [{ timeouts: { pendingPhaseSeconds: 0 } }, /timeouts\.pendingPhaseSeconds/],
+    [{ timeouts: { runningPhaseSeconds: 10 } }, /runningPhaseSeconds|Unrecognized/i],
     [{ staticBridges: [{ url: 'x:1' }] }, /staticBridges\.0\.name/],
     ['{not json', /not valid JSON/],
   ])('names the bad setting in the file: %j', (contents, message) => {
@@ -146,6 +195,11 @@ describe('loadConfig', () => {
     [{ clusters: ['a=x:1', 'a=y:2'] }, {}, /configured twice/],
     [{ configPath: '/nonexistent/config.json' }, {}, /cannot read config file/],
     [{}, { LOG_FORMAT: 'xml' }, /LOG_FORMAT/],
+    [{}, { TIMEOUTS_PENDING_PHASE_SECONDS: '0' }, /TIMEOUTS_PENDING_PHASE_SECONDS/],
+    [{}, { TIMEOUTS_STOPPING_PHASE_SECONDS: 'soon' }, /TIMEOUTS_STOPPING_PHASE_SECONDS/],
+    [{}, { STOP_INSTANCES_AFTER_DISCONNECT: 'later' }, /STOP_INSTANCES_AFTER_DISCONNECT/],
+    [{ stopInstancesAfterDisconnect: '0' }, {}, /--stop-instances-after-disconnect/],
+    [{}, { STOPPED_PREBUILD_STATUSES: 'sometimes' }, /STOPPED_PREBUILD_STATUSES/],
   ])('rejects flags %j env %j', (flags, env, message) => {
     expect(() => loadConfig(flags, env)).toThrow(ConfigError);
     expect(() => loadConfig(flags, env)).toThrow(message);
