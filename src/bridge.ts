@@ -7,6 +7,8 @@ import { plainStaticCluster } from './config/load-config.js';
 import { ClusterServiceServer } from './cluster-api/cluster-service-server.js';
 import { ClusterReconciler } from './clusters/cluster-reconciler.js';
 import { ClusterSupervisor, type ClusterSpec } from './clusters/cluster-supervisor.js';
+import { ClusterControllers } from './controllers/cluster-controllers.js';
+import { InstanceController } from './controllers/instance-controller.js';
 import { WorkspaceClassRefresher } from './controllers/workspace-class-refresher.js';
 import { errorMessage } from './lifecycle/abort.js';
 import type { Logger } from './observability/logger.js';
@@ -19,7 +21,7 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/ports.js';
 import { INSTANCE_PHASES } from './store/types.js';
 import { reduceStatus } from './sync/status-reducer.js';
-import { SyncEngine, type SyncProbe } from './sync/sync-engine.js';
+import { SyncEngine, type StopRequest, type SyncProbe } from './sync/sync-engine.js';
 import { validateStatus } from './sync/validate-status.js';
 import { describeClusterWith } from './wsman/describe-cluster.js';
 import { SimulatedWsManager } from './wsman/simulator/index.js';
@@ -46,6 +48,10 @@ export interface Bridge {
   readonly engine: SyncEngine;
   readonly notifier: Notifier;
   readonly supervisor: ClusterSupervisor;
+  /** The instance controllers of the clusters being streamed. */
+  readonly controllers: ClusterControllers;
+  /** The controller of the installation's own instances (phase timeouts only). */
+  readonly installationController: InstanceController;
   readonly metrics: Metrics;
   /** Port of the operator HTTP server once started. */
   readonly httpPort: number | undefined;
@@ -79,7 +85,11 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
   });
   const engine = new SyncEngine({
     store,
-    notify: (n) => notifier.notifyInstances(n),
+    notify: (committed) => {
+      notifier.notifyMessages(committed.messages);
+      notifier.notifyInstances(committed.instances);
+    },
+    prebuilds: { stoppedPrebuildStatuses: config.stoppedPrebuildStatuses },
     validate: validateStatus,
     reduce: reduceStatus,
     logger,
@@ -92,8 +102,29 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
   metrics.sources.notificationsPending = () => notifier.pending;
   metrics.sources.instancesTracked = () => engine.tracked;
   metrics.sources.instancesDirty = () => engine.dirty;
+  const controllerOptions = {
+    store,
+    stopInstances: (requests: readonly StopRequest[], signal: AbortSignal) =>
+      engine.stopInstances(requests, signal),
+    timeouts: config.timeouts,
+    intervalMs: config.controllerIntervalMs,
+    maxDisconnectMs: config.controllerMaxDisconnectMs,
+    stopAfterDisconnectMs: config.stopInstancesAfterDisconnectMs,
+    metrics,
+    logger,
+  };
+  const controllers = new ClusterControllers({
+    ...controllerOptions,
+    tlsServerName: config.wsman.tlsServerName,
+    deadlineMs: config.wsman.unaryDeadlineMs,
+  });
+  const installationController = new InstanceController({
+    ...controllerOptions,
+    cluster: config.installation,
+  });
   const supervisor = new ClusterSupervisor({
     sink: engine,
+    workers: (spec) => [controllers.worker(spec)],
     logger,
     metrics,
     backoff: config.wsman.backoff,
@@ -114,6 +145,8 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     notifier,
     engine,
     supervisor,
+    controllers,
+    installationController,
     http: deps.http ?? true,
   };
   const runtime: BridgeRuntime = new BridgeRuntime(config, parts, (staticClusters) => ({
@@ -125,11 +158,14 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
         staticClusters,
         describeCluster,
         onClusterChanged: () => runtime.reconcileClusters(),
-        stopClusterInstances: async (clusterName, reason) => {
+        stopClusterInstances: async (clusterName, reason, signal) => {
           // Stream first: a status still in flight must not revive what is being stopped.
           await supervisor.detach(clusterName);
           const records = await store.listInstances({ clusterName, phases: NOT_STOPPED });
-          return engine.stopInstances(records, reason);
+          return engine.stopInstances(
+            records.map((record) => ({ record, reason })),
+            signal,
+          );
         },
         logger: logger.child({ component: 'cluster-service' }),
       },
@@ -160,6 +196,8 @@ interface Parts {
   notifier: Notifier;
   engine: SyncEngine;
   supervisor: ClusterSupervisor;
+  controllers: ClusterControllers;
+  installationController: InstanceController;
   http: boolean;
 }
 
@@ -229,6 +267,12 @@ class BridgeRuntime implements Bridge {
   get supervisor(): ClusterSupervisor {
     return this.#p.supervisor;
   }
+  get controllers(): ClusterControllers {
+    return this.#p.controllers;
+  }
+  get installationController(): InstanceController {
+    return this.#p.installationController;
+  }
   get metrics(): Metrics {
     return this.#p.metrics;
   }
@@ -264,6 +308,7 @@ class BridgeRuntime implements Bridge {
     this.#static = clusters;
     await this.#late.reconciler.start();
     await this.#late.classRefresher.start();
+    await this.#p.installationController.start();
     this.#clusterServicePort = await this.#late.clusterService.start();
     if (this.#state === 'starting') this.#state = 'running';
     logger.info(
@@ -314,7 +359,14 @@ class BridgeRuntime implements Bridge {
     }
     checks.notifications = { ok: this.#p.publisher.healthy(), detail: `${this.#p.notifier.pending} pending` };
     for (const [name, state] of this.#p.supervisor.states()) {
-      checks[`cluster:${name}`] = { ok: state === 'streaming', detail: state };
+      const downMs = this.#p.controllers.get(name)?.disconnectedForMs();
+      checks[`cluster:${name}`] =
+        downMs === undefined
+          ? { ok: state === 'streaming', detail: state }
+          : {
+              ok: false,
+              detail: `${state}; disconnected: ws-manager unreachable for ${Math.round(downMs / 1000)} s`,
+            };
     }
     checks.bridge = { ok: this.#state === 'running', detail: this.#state };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -349,6 +401,7 @@ class BridgeRuntime implements Bridge {
     await step('cluster service', () => this.#late.clusterService.stop());
     await step('reconciler', () => this.#late.reconciler.stop());
     await step('class refresher', () => this.#late.classRefresher.stop());
+    await step('installation controller', () => this.#p.installationController.stop());
     await step('clusters', () => this.#p.supervisor.stop());
     this.#demoAbort.abort();
     await step('simulator', async () => this.#simulator?.close());

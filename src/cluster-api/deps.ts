@@ -20,8 +20,11 @@ export interface ClusterServiceDeps {
   describeCluster: DescribeCluster;
   /** Called after a stored Register/Update/Deregister so live connections follow at once. */
   onClusterChanged: (name: string) => Promise<void>;
-  /** Forced Deregister: marks the cluster's remaining non-stopped instances stopped; returns how many. */
-  stopClusterInstances: (clusterName: string, reason: string) => Promise<number>;
+  /**
+   * Forced Deregister: marks the cluster's remaining non-stopped instances stopped and resolves once
+   * those stops are committed; returns how many. Rejects with an AbortError when `signal` fires.
+   */
+  stopClusterInstances: (clusterName: string, reason: string, signal: AbortSignal) => Promise<number>;
   logger: Logger;
   /** Clock for `created_at` / `updated_at`. @default () => new Date() */
   now?: () => Date;

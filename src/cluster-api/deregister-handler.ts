@@ -36,7 +36,7 @@ export async function deregisterCluster(
   if (!row) throw unknownOrStatic(ctx, name, 'deregistered');
   if (request.force) {
     const reason = `workspace cluster "${name}" was deregistered with force`;
-    const stopped = await ctx.deps.stopClusterInstances(name, reason);
+    const stopped = await ctx.deps.stopClusterInstances(name, reason, signal);
     ctx.logger.warn(
       { cluster: name, stoppedInstances: stopped },
       'forced cluster deregistration: instances marked stopped',

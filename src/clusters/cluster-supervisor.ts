@@ -1,7 +1,8 @@
 /**
- * Owns one ClusterSubscriber per cluster and makes the running set follow a desired list: new
- * clusters get a stream, removed ones are stopped with all their timers, and a changed URL or TLS
- * material restarts that cluster's stream with the new settings. Calls to `sync` are serialised.
+ * Owns one ClusterSubscriber per cluster, and the workers that run beside it (the instance
+ * controller), and makes the running set follow a desired list: new clusters get a stream and their
+ * workers, removed ones are stopped with all their timers, and a changed URL or TLS material restarts
+ * that cluster's stream and workers with the new settings. Calls to `sync` are serialised.
  */
 import { errorMessage } from '../lifecycle/abort.js';
 import { KeyedSerialQueue } from '../lifecycle/keyed-queue.js';
@@ -28,8 +29,16 @@ export interface ClusterSpec {
   static: boolean;
 }
 
+/** Something that runs beside a cluster's stream: started after it, stopped with it. */
+export interface ClusterWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface ClusterSupervisorOptions {
   sink: StatusSink;
+  /** Workers for a cluster whose stream starts (none for a refused cluster). @default none */
+  workers?: (spec: ClusterSpec) => ClusterWorker[];
   logger: Logger;
   metrics: Metrics;
   backoff: BackoffOptions;
@@ -46,6 +55,7 @@ export type ClusterConnectionState = SubscriberState | 'refused';
 interface Running {
   spec: ClusterSpec;
   subscriber: ClusterSubscriber | undefined;
+  workers: ClusterWorker[];
   refused?: string;
 }
 
@@ -132,7 +142,7 @@ export class ClusterSupervisor {
       const refused =
         'no TLS configured and plain-text clusters are not allowed (--allow-plaintext-clusters)';
       this.#o.logger.error({ cluster: name, url: redactUrl(spec.url) }, `not connecting: ${refused}`);
-      return { spec, subscriber: undefined, refused };
+      return { spec, subscriber: undefined, workers: [], refused };
     }
     try {
       const subscriber = new ClusterSubscriber({
@@ -151,16 +161,34 @@ export class ClusterSupervisor {
         { cluster: name, url: redactUrl(spec.url), transport: spec.tls ? 'mtls' : 'plaintext' },
         'cluster stream started',
       );
-      return { spec, subscriber };
+      return { spec, subscriber, workers: this.#startWorkers(spec) };
     } catch (error: unknown) {
       const refused = errorMessage(error);
       this.#o.logger.error({ cluster: name, error: refused }, 'cannot connect to cluster');
-      return { spec, subscriber: undefined, refused };
+      return { spec, subscriber: undefined, workers: [], refused };
     }
   }
 
+  /** Starts the cluster's workers; a failing one is logged and left out, the stream goes on. */
+  #startWorkers(spec: ClusterSpec): ClusterWorker[] {
+    const failed = (error: unknown): void =>
+      this.#o.logger.error(
+        { cluster: spec.name, error: errorMessage(error) },
+        'cluster worker failed to start',
+      );
+    let workers: ClusterWorker[];
+    try {
+      workers = this.#o.workers?.(spec) ?? [];
+    } catch (error: unknown) {
+      failed(error);
+      return [];
+    }
+    for (const worker of workers) void worker.start().catch(failed);
+    return workers;
+  }
+
   async #stopOne(running: Running): Promise<void> {
-    await running.subscriber?.stop();
+    await Promise.all([running.subscriber?.stop(), ...running.workers.map((w) => w.stop())]);
     for (const state of SUBSCRIBER_STATES) {
       this.#o.metrics.clusterStreamState.remove({ workspace_cluster: running.spec.name, state });
     }

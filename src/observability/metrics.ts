@@ -162,6 +162,18 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       labelNames: ['workspace_cluster', 'state'] as const,
       registers,
     }),
+    clusterDisconnected: new Gauge({
+      name: `${P}cluster_disconnected`,
+      help: "1 while a cluster's ws-manager has been unreachable for longer than the max disconnect time",
+      labelNames: ['workspace_cluster'] as const,
+      registers,
+    }),
+    controllerTicksTotal: new Counter({
+      name: `${P}controller_ticks_total`,
+      help: 'Instance controller runs, by cluster and outcome (ok, unreachable: ws-manager did not answer, error)',
+      labelNames: ['workspace_cluster', 'outcome'] as const,
+      registers,
+    }),
     clusterReconnectsTotal: new Counter({
       name: `${P}cluster_reconnects_total`,
       help: 'Stream (re)connect attempts after a failure or end, by cluster',

@@ -12,15 +12,23 @@ export { InvalidRedisUrlError, parseRedisUrl, type RedisTarget } from './redis-u
 export { openPublisher } from './open-publisher.js';
 export {
   HEADLESS_EVENT_TYPES,
-  headlessEventMessage,
   headlessEventPayload,
+  headlessMessage,
   instanceUpdateMessage,
   instanceUpdatePayload,
-  prebuildUpdateMessage,
+  lifecycleEventPayload,
+  lifecycleMessage,
+  lifecycleMessageId,
+  messageKind,
+  prebuildMessage,
   prebuildUpdatePayload,
   type HeadlessEvent,
   type HeadlessEventType,
+  type LifecycleEvent,
+  type MessageKind,
   type PrebuildUpdate,
+  type WorkspaceRunningEvent,
+  type WorkspaceStoppedEvent,
 } from './payloads.js';
 export {
   NOTIFIER_STATES,

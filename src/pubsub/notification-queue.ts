@@ -1,62 +1,64 @@
 /**
- * The notifier's queue: one ordered sequence of instance notifications (coalesced per instance) and
- * prebuild/headless messages (kept one by one). Pure data structure, no I/O.
+ * The notifier's queue: one ordered sequence of instance notifications and other messages, at most
+ * one entry per instance and one per message key (a newer one replaces the queued one). Pure data
+ * structure, no I/O; its memory follows the number of instances, not the number of changes.
  */
-import type { InstanceNotification } from '../store/ports.js';
-import type { Message } from './ports.js';
-
-/** Message kinds that are queued one by one. */
-export type MessageKind = 'prebuild' | 'headless';
+import type { InstanceNotification, OutboxMessage } from '../store/ports.js';
 
 /** An entry of the queue, with the key that identifies it while queued or taken. */
 export type QueuedNotification =
   | { readonly key: string; readonly kind: 'instance'; readonly notification: InstanceNotification }
-  | { readonly key: string; readonly kind: MessageKind; readonly message: Message };
+  | { readonly key: string; readonly kind: 'message'; readonly message: OutboxMessage };
 
-/** Ordered queue with at most one entry per instance id. */
+/** The queue key of an instance notification. */
+export function instanceKey(instanceId: string): string {
+  return `i:${instanceId}`;
+}
+
+/** The queue key of a message. */
+export function messageKey(key: string): string {
+  return `m:${key}`;
+}
+
+/** An instance notification as a queue entry. */
+export function instanceEntry(notification: InstanceNotification): QueuedNotification {
+  return { key: instanceKey(notification.instanceID), kind: 'instance', notification };
+}
+
+/** A message as a queue entry. */
+export function messageEntry(message: OutboxMessage): QueuedNotification {
+  return { key: messageKey(message.key), kind: 'message', message };
+}
+
+/** Ordered queue with at most one entry per key. */
 export class NotificationQueue {
   // A Map iterates in insertion order: it is the queue, and its keys make coalescing O(1).
   #entries = new Map<string, QueuedNotification>();
-  #messages = 0;
-  #seq = 0;
 
-  /** Entries queued (instances plus messages). */
+  /** Entries queued. */
   get size(): number {
     return this.#entries.size;
   }
 
-  /** Prebuild and headless messages queued. */
-  get messageCount(): number {
-    return this.#messages;
-  }
-
   /**
-   * Queues an instance at the back. An entry already queued for it is dropped, so the instance is
-   * announced once, after everything queued before its latest change.
+   * Queues an entry at the back. An entry already queued under its key is dropped, so the instance
+   * (or message key) is announced once, after everything queued before its latest change.
    */
-  pushInstance(notification: InstanceNotification): void {
-    const key = instanceKey(notification.instanceID);
-    this.#entries.delete(key);
-    this.#entries.set(key, { key, kind: 'instance', notification });
+  push(entry: QueuedNotification): void {
+    this.#entries.delete(entry.key);
+    this.#entries.set(entry.key, entry);
   }
 
-  /** Queues an instance unless it is queued already; returns whether it was added. */
-  pushInstanceIfAbsent(notification: InstanceNotification): boolean {
-    if (this.hasInstance(notification.instanceID)) return false;
-    this.pushInstance(notification);
+  /** Queues an entry unless one of its key is queued already; returns whether it was added. */
+  pushIfAbsent(entry: QueuedNotification): boolean {
+    if (this.#entries.has(entry.key)) return false;
+    this.#entries.set(entry.key, entry);
     return true;
   }
 
-  /** Queues a message at the back. */
-  pushMessage(message: Message, kind: MessageKind): void {
-    const key = `m:${this.#seq++}`;
-    this.#entries.set(key, { key, kind, message });
-    this.#messages++;
-  }
-
-  /** True while a notification for the instance is queued (not counting taken entries). */
-  hasInstance(instanceId: string): boolean {
-    return this.#entries.has(instanceKey(instanceId));
+  /** True while an entry of this queue key is queued (not counting taken entries). */
+  has(key: string): boolean {
+    return this.#entries.has(key);
   }
 
   /** Removes and returns up to `max` entries from the front, in order. */
@@ -66,33 +68,18 @@ export class NotificationQueue {
       if (taken.length >= max) break;
       taken.push(entry);
     }
-    for (const entry of taken) this.#remove(entry.key);
+    for (const entry of taken) this.#entries.delete(entry.key);
     return taken;
   }
 
   /**
-   * Puts entries returned by {@link take} back at the front, in their order. An instance queued
-   * again meanwhile keeps only its newer entry, so memory stays bounded by distinct instances.
+   * Puts entries returned by {@link take} back at the front, in their order. A key queued again
+   * meanwhile keeps only its newer entry, so memory stays bounded by distinct keys.
    */
   restore(entries: readonly QueuedNotification[]): void {
     const next = new Map<string, QueuedNotification>();
-    for (const entry of entries) {
-      if (this.#entries.has(entry.key)) continue;
-      next.set(entry.key, entry);
-      if (entry.kind !== 'instance') this.#messages++;
-    }
+    for (const entry of entries) if (!this.#entries.has(entry.key)) next.set(entry.key, entry);
     for (const [key, entry] of this.#entries) next.set(key, entry);
     this.#entries = next;
   }
-
-  #remove(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    this.#entries.delete(key);
-    if (entry.kind !== 'instance') this.#messages--;
-  }
-}
-
-function instanceKey(instanceId: string): string {
-  return `i:${instanceId}`;
 }

@@ -6,12 +6,17 @@
 import { errorMessage } from '../lifecycle/abort.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
-import type { InstanceNotification, OutboxStore } from '../store/ports.js';
+import type { InstanceNotification, OutboxMessage, OutboxStore } from '../store/ports.js';
 import { CHANNELS } from './channels.js';
-import { NotificationQueue, type MessageKind, type QueuedNotification } from './notification-queue.js';
+import {
+  instanceEntry,
+  messageEntry,
+  NotificationQueue,
+  type QueuedNotification,
+} from './notification-queue.js';
 import { OutageLog } from '../observability/outage-log.js';
-import { OutboxTracker } from './outbox-tracker.js';
-import { instanceUpdateMessage } from './payloads.js';
+import { instanceLane, messageLane, OutboxTracker } from './outbox-tracker.js';
+import { instanceUpdateMessage, messageKind, type MessageKind } from './payloads.js';
 import type { Message, Publisher } from './ports.js';
 import { Wakeup } from './wakeup.js';
 
@@ -40,20 +45,18 @@ export interface NotifierOptions {
   instanceChannel?: string;
   /** How long `stop()` keeps trying to deliver what is queued. @default 5000 */
   stopGraceMs?: number;
-  /** Most prebuild/headless messages kept while they cannot be sent; newer ones are dropped beyond it. @default 10000 */
-  maxQueuedMessages?: number;
 }
 
 /** The single sender of notifications; see the module comment. */
 export class Notifier {
   readonly #publisher: Publisher;
   readonly #logger: Logger;
-  readonly #outbox: OutboxTracker | undefined;
+  /** Outbox lanes: instance notifications and other messages; undefined without an outbox. */
+  readonly #outbox: { instances: OutboxTracker; messages: OutboxTracker } | undefined;
   readonly #maxBatch: number;
   readonly #onPublished: NotifierOptions['onPublished'];
   readonly #instanceChannel: string;
   readonly #stopGraceMs: number;
-  readonly #maxQueuedMessages: number;
   readonly #queue = new NotificationQueue();
   readonly #backoff: Backoff;
   readonly #wakeup = new Wakeup();
@@ -61,7 +64,6 @@ export class Notifier {
   readonly #publishOutage: OutageLog;
   #inflight = 0;
   #idle = false;
-  #dropped = 0;
   #state: NotifierState = 'idle';
   #loop: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
@@ -71,12 +73,16 @@ export class Notifier {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error('maxBatch must be a positive integer');
     this.#publisher = options.publisher;
     this.#logger = options.logger;
-    this.#outbox = options.outbox && new OutboxTracker(options.outbox, maxBatch, options.logger);
+    const outbox = options.outbox;
+    const outage = new OutageLog(options.logger, 'notifications: outbox');
+    this.#outbox = outbox && {
+      instances: new OutboxTracker(instanceLane(outbox), maxBatch, options.logger, outage),
+      messages: new OutboxTracker(messageLane(outbox), maxBatch, options.logger, outage),
+    };
     this.#maxBatch = maxBatch;
     this.#onPublished = options.onPublished;
     this.#instanceChannel = options.instanceChannel ?? CHANNELS.workspaceInstances;
     this.#stopGraceMs = options.stopGraceMs ?? 5_000;
-    this.#maxQueuedMessages = options.maxQueuedMessages ?? 10_000;
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
     this.#publishOutage = new OutageLog(options.logger, 'notifications: publish');
   }
@@ -104,23 +110,30 @@ export class Notifier {
 
   /** Queues notifications for committed changes. Never throws, never blocks. Coalesces per instance id. */
   notifyInstances(notifications: readonly InstanceNotification[]): void {
-    for (const n of notifications) {
-      this.#outbox?.superseded(n.instanceID);
-      this.#queue.pushInstance(n);
-    }
+    for (const n of notifications) this.#enqueue(instanceEntry(n));
     if (notifications.length > 0) this.#kick();
   }
 
-  /** Queues prebuild or headless messages in order, not coalesced. Never throws, never blocks. */
-  notifyMessages(messages: readonly Message[], type: MessageKind): void {
-    for (const message of messages) {
-      if (this.#queue.messageCount >= this.#maxQueuedMessages) {
-        this.#drop(type);
-        continue;
-      }
-      this.#queue.pushMessage(message, type);
-    }
+  /**
+   * Queues committed prebuild, headless and lifecycle messages in order. Never throws, never blocks.
+   * Coalesces per message key: a newer message replaces a queued one of the same key.
+   */
+  notifyMessages(messages: readonly OutboxMessage[]): void {
+    for (const m of messages) this.#enqueue(messageEntry(m));
     if (messages.length > 0) this.#kick();
+  }
+
+  #enqueue(entry: QueuedNotification): void {
+    this.#trackerOf(entry)?.superseded(entry.key);
+    this.#queue.push(entry);
+  }
+
+  #trackerOf(entry: QueuedNotification): OutboxTracker | undefined {
+    return entry.kind === 'instance' ? this.#outbox?.instances : this.#outbox?.messages;
+  }
+
+  #trackers(): OutboxTracker[] {
+    return this.#outbox ? [this.#outbox.instances, this.#outbox.messages] : [];
   }
 
   /** Tries to deliver what is queued within the grace period, then stops. Idempotent. */
@@ -170,29 +183,32 @@ export class Notifier {
       this.#backoff.reset();
       if (this.#hasWork() || this.#state !== 'running') continue;
       this.#idle = true;
-      await this.#wakeup.wait(this.#outbox?.ackDueIn() ?? Infinity, signal);
+      await this.#wakeup.wait(Math.min(...this.#trackers().map((t) => t.ackDueIn())), signal);
       this.#idle = false;
     }
   }
 
-  /** One round: next outbox page if due, one publish, one ack. Every step runs even if one failed. */
+  /** One round: next outbox pages if due, one publish, acks. Every step runs even if one failed. */
   async #iterate(): Promise<boolean> {
-    const outbox = this.#outbox;
-    let ok = outbox !== undefined && this.#outboxPageDue() ? await outbox.readPage(this.#queue) : true;
+    let ok = true;
+    for (const tracker of this.#trackers()) {
+      if (this.#pageDue(tracker)) ok = (await tracker.readPage(this.#queue)) && ok;
+    }
     ok = (await this.#sendBatch()) && ok;
-    ok = (outbox === undefined || (await outbox.ack(this.#state !== 'running'))) && ok;
+    for (const tracker of this.#trackers()) ok = (await tracker.ack(this.#state !== 'running')) && ok;
     return ok;
   }
 
   #hasWork(): boolean {
-    const acks =
-      this.#outbox?.owesAcks === true && (this.#state !== 'running' || this.#outbox.ackDueIn() === 0);
-    return this.#queue.size > 0 || acks || this.#outboxPageDue();
+    if (this.#queue.size > 0) return true;
+    return this.#trackers().some(
+      (t) => this.#pageDue(t) || (t.owesAcks && (this.#state !== 'running' || t.ackDueIn() === 0)),
+    );
   }
 
-  /** Left-over notifications are read only while running: on stop they stay for the next start. */
-  #outboxPageDue(): boolean {
-    return this.#outbox?.pageDue === true && this.#state === 'running';
+  /** Left-over entries are read only while running: on stop they stay for the next start. */
+  #pageDue(tracker: OutboxTracker): boolean {
+    return tracker.pageDue && this.#state === 'running';
   }
 
   async #sendBatch(): Promise<boolean> {
@@ -216,28 +232,20 @@ export class Notifier {
   }
 
   #delivered(batch: readonly QueuedNotification[]): void {
-    for (const entry of batch) {
-      if (entry.kind !== 'instance' || this.#outbox === undefined) continue;
-      const id = entry.notification.instanceID;
-      this.#outbox.delivered(id, this.#queue.hasInstance(id));
-    }
-    if (this.#dropped > 0 && this.#queue.messageCount < this.#maxQueuedMessages) {
-      this.#logger.warn({ dropped: this.#dropped }, 'notifications: message queue has room again');
-      this.#dropped = 0;
-    }
+    for (const entry of batch) this.#trackerOf(entry)?.delivered(entry.key, this.#queue.has(entry.key));
   }
 
   #toMessage(entry: QueuedNotification): Message {
     return entry.kind === 'instance'
       ? instanceUpdateMessage(entry.notification, this.#instanceChannel)
-      : entry.message;
+      : { channel: entry.message.channel, payload: entry.message.payload };
   }
 
   #report(batch: readonly QueuedNotification[], ok: boolean): void {
     if (this.#onPublished === undefined) return;
     const counts = new Map<NotificationType, number>();
     for (const entry of batch) {
-      const type = entry.kind === 'instance' ? 'workspace-instance' : entry.kind;
+      const type = entry.kind === 'instance' ? 'workspace-instance' : messageKind(entry.message.key);
       counts.set(type, (counts.get(type) ?? 0) + 1);
     }
     for (const [type, count] of counts) {
@@ -247,16 +255,6 @@ export class Notifier {
         this.#logger.warn({ err: errorMessage(error) }, 'notifications: onPublished hook threw');
       }
     }
-  }
-
-  #drop(type: MessageKind): void {
-    if (this.#dropped === 0) {
-      this.#logger.warn(
-        { type, limit: this.#maxQueuedMessages },
-        'notifications: message queue full; dropping',
-      );
-    }
-    this.#dropped++;
   }
 
   #kick(): void {

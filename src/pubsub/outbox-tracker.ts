@@ -1,21 +1,60 @@
 /**
  * The notifier's side of the outbox: it reads back what an earlier run committed but did not
- * deliver, and acknowledges instance ids once they have been delivered.
+ * deliver, and acknowledges entries once they have been delivered. The outbox has two lanes (instance
+ * notifications and other messages); one tracker serves one lane and speaks in queue keys.
  */
 import type { Logger } from '../observability/logger.js';
-import type { InstanceNotification, OutboxStore } from '../store/ports.js';
-import type { NotificationQueue } from './notification-queue.js';
-import { OutageLog } from '../observability/outage-log.js';
+import type { OutageLog } from '../observability/outage-log.js';
+import type { OutboxStore } from '../store/ports.js';
+import {
+  instanceEntry,
+  messageEntry,
+  type NotificationQueue,
+  type QueuedNotification,
+} from './notification-queue.js';
 
-/** Reads the outbox page by page into the queue and acknowledges delivered ids. */
+/** One table of the outbox, as the tracker sees it. */
+export interface OutboxLane {
+  /** Name for log lines. */
+  readonly name: string;
+  /** Up to `limit` undelivered entries, oldest first. */
+  read(limit: number): Promise<QueuedNotification[]>;
+  /** Removes delivered entries, given by queue key. */
+  ack(queueKeys: readonly string[]): Promise<void>;
+}
+
+/** The queue key without its one-letter prefix: the instance id or the message key. */
+function storeKey(queueKey: string): string {
+  return queueKey.slice(2);
+}
+
+/** The instance-notification lane (`bridge_outbox`). */
+export function instanceLane(outbox: OutboxStore): OutboxLane {
+  return {
+    name: 'instances',
+    read: async (limit) => (await outbox.pendingNotifications(limit)).map(instanceEntry),
+    ack: (keys) => outbox.ackNotifications(keys.map(storeKey)),
+  };
+}
+
+/** The message lane (`bridge_outbox_messages`: prebuild, headless and lifecycle messages). */
+export function messageLane(outbox: OutboxStore): OutboxLane {
+  return {
+    name: 'messages',
+    read: async (limit) => (await outbox.pendingMessages(limit)).map(messageEntry),
+    ack: (keys) => outbox.ackMessages(keys.map(storeKey)),
+  };
+}
+
+/** Reads one lane page by page into the queue and acknowledges delivered keys. */
 export class OutboxTracker {
-  readonly #outbox: OutboxStore;
+  readonly #lane: OutboxLane;
   readonly #pageSize: number;
   readonly #logger: Logger;
   readonly #outage: OutageLog;
-  /** Delivered instance ids whose outbox rows are still to be removed. */
+  /** Delivered queue keys whose outbox rows are still to be removed. */
   readonly #toAck = new Set<string>();
-  /** Ids read from the outbox and not delivered yet; the next page is read once none is left. */
+  /** Keys read from the outbox and not delivered yet; the next page is read once none is left. */
   readonly #recovered = new Set<string>();
   #drained = false;
   readonly #ackDelayMs: number;
@@ -25,22 +64,23 @@ export class OutboxTracker {
   /**
    * `pageSize` bounds both a read and an acknowledgement call. Acknowledgements wait up to
    * `ackDelayMs` (or until a page is full) so that they cost one write per many deliveries, not one
-   * each; a crash in between only means those notifications are sent again.
+   * each; a crash in between only means those entries are sent again. The lanes of one outbox share
+   * `outage`: both live in the same database, so one outage is one pair of log lines.
    */
-  constructor(outbox: OutboxStore, pageSize: number, logger: Logger, ackDelayMs = 250) {
-    this.#outbox = outbox;
+  constructor(lane: OutboxLane, pageSize: number, logger: Logger, outage: OutageLog, ackDelayMs = 250) {
+    this.#lane = lane;
     this.#pageSize = pageSize;
     this.#ackDelayMs = ackDelayMs;
     this.#logger = logger;
-    this.#outage = new OutageLog(logger, 'notifications: outbox');
+    this.#outage = outage;
   }
 
-  /** True when the next page of left-over notifications should be read. */
+  /** True when the next page of left-over entries should be read. */
   get pageDue(): boolean {
     return !this.#drained && this.#recovered.size === 0;
   }
 
-  /** True while delivered ids wait for their acknowledgement. */
+  /** True while delivered keys wait for their acknowledgement. */
   get owesAcks(): boolean {
     return this.#toAck.size > 0;
   }
@@ -54,57 +94,61 @@ export class OutboxTracker {
 
   /** Reads the next page into the queue. Returns false (logged once per outage) if the outbox failed. */
   async readPage(queue: NotificationQueue): Promise<boolean> {
-    let page: InstanceNotification[];
+    let page: QueuedNotification[];
     try {
-      page = await this.#outbox.pendingNotifications(this.#pageSize);
+      page = await this.#lane.read(this.#pageSize);
     } catch (error: unknown) {
-      this.#outage.failed(error, { step: 'read' });
+      this.#outage.failed(error, { step: 'read', lane: this.#lane.name });
       return false;
     }
     this.#outage.recovered();
-    // A queued notification for the same instance is at least as new, so it stands for the old one.
-    for (const n of page) if (queue.pushInstanceIfAbsent(n)) this.#recovered.add(n.instanceID);
+    // A queued entry of the same key is at least as new, so it stands for the old one.
+    for (const entry of page) if (queue.pushIfAbsent(entry)) this.#recovered.add(entry.key);
     if (page.length < this.#pageSize) this.#drained = true;
-    if (page.length > 0)
-      this.#logger.info({ count: page.length }, 'notifications: resending what an earlier run left');
+    if (page.length > 0) {
+      this.#logger.info(
+        { count: page.length, lane: this.#lane.name },
+        'notifications: resending what an earlier run left',
+      );
+    }
     return true;
   }
 
   /**
-   * A newer change of this instance was committed (and recorded in the outbox): its row must stay
-   * until that change is delivered, so an acknowledgement still owed for the older one is dropped.
+   * A newer change of this key was committed (and recorded in the outbox): its row must stay until
+   * that change is delivered, so an acknowledgement still owed for the older one is dropped.
    */
-  superseded(instanceId: string): void {
-    this.#toAck.delete(instanceId);
+  superseded(queueKey: string): void {
+    this.#toAck.delete(queueKey);
     if (this.#toAck.size === 0) this.#owedSince = undefined;
   }
 
-  /** Notes a delivered instance. `requeued`: a newer notification is queued, so its row must stay. */
-  delivered(instanceId: string, requeued: boolean): void {
-    this.#recovered.delete(instanceId);
+  /** Notes a delivered key. `requeued`: a newer entry is queued, so its row must stay. */
+  delivered(queueKey: string, requeued: boolean): void {
+    this.#recovered.delete(queueKey);
     if (requeued) return;
     if (this.#toAck.size === 0) this.#owedSince = performance.now();
-    this.#toAck.add(instanceId);
+    this.#toAck.add(queueKey);
   }
 
   /**
-   * Acknowledges up to one page of delivered ids once they are due (or at once with `force`).
+   * Acknowledges up to one page of delivered keys once they are due (or at once with `force`).
    * Returns false (logged once per outage) on failure.
    */
   async ack(force = false): Promise<boolean> {
     if (this.#toAck.size === 0 || (!force && this.ackDueIn() > 0)) return true;
-    const ids: string[] = [];
-    for (const id of this.#toAck) {
-      if (ids.length >= this.#pageSize) break;
-      ids.push(id);
+    const keys: string[] = [];
+    for (const key of this.#toAck) {
+      if (keys.length >= this.#pageSize) break;
+      keys.push(key);
     }
     try {
-      await this.#outbox.ackNotifications(ids);
+      await this.#lane.ack(keys);
     } catch (error: unknown) {
-      this.#outage.failed(error, { step: 'ack' });
+      this.#outage.failed(error, { step: 'ack', lane: this.#lane.name });
       return false;
     }
-    for (const id of ids) this.#toAck.delete(id);
+    for (const key of keys) this.#toAck.delete(key);
     this.#owedSince = this.#toAck.size > 0 ? performance.now() : undefined;
     this.#outage.recovered();
     return true;

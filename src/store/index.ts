@@ -11,6 +11,7 @@ export type {
   InstanceNotification,
   InstanceStore,
   InstanceWrite,
+  OutboxMessage,
   OutboxStore,
   PlatformStore,
   PrebuildStore,

@@ -11,6 +11,7 @@ import type {
   WorkspaceRow,
   WorkspaceType,
 } from './types.js';
+import { joinedPrebuildFromColumns, type JoinedPrebuildColumns } from './prebuild-columns.js';
 import {
   readBigint,
   readJson,
@@ -20,12 +21,17 @@ import {
   writeJson,
 } from './column-values.js';
 
-/** The columns every instance query selects: the instance plus owner, workspace type and metrics. */
-export type InstanceRecordColumns = Selectable<InstanceTable> & {
-  owner_id: string;
-  workspace_type: string;
-  metrics: unknown;
-};
+/**
+ * The columns every instance query selects: the instance plus owner, workspace type and organization,
+ * metrics, and the prebuild the workspace builds (`pb_` columns).
+ */
+export type InstanceRecordColumns = Selectable<InstanceTable> &
+  JoinedPrebuildColumns & {
+    owner_id: string;
+    workspace_type: string;
+    organization_id: string | null;
+    metrics: unknown;
+  };
 
 /** Turns one joined result row into an `InstanceRecord`. */
 export function instanceRecordFromColumns(c: InstanceRecordColumns): InstanceRecord {
@@ -49,7 +55,9 @@ export function instanceRecordFromColumns(c: InstanceRecordColumns): InstanceRec
     row,
     ownerId: c.owner_id,
     workspaceType: c.workspace_type as WorkspaceType,
+    organizationId: c.organization_id,
     metrics: readNullableJson<InstanceMetrics>(c.metrics),
+    prebuild: joinedPrebuildFromColumns(c),
   };
 }
 

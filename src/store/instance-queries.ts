@@ -8,14 +8,37 @@ import { chunk } from './batch-rules.js';
 /** Ids per `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits. */
 const IDS_PER_QUERY = 1000;
 
-// Instances joined with their workspace (owner, type) and metrics, as `InstanceRecordColumns`.
+// Instances joined with their workspace (owner, type, organization), metrics and prebuild, as
+// `InstanceRecordColumns`. The prebuild join goes through the build_workspace_id index; the subquery
+// (run only for a workspace that has a prebuild) keeps one row per instance when there are several.
 function selectInstanceRecords(db: Kysely<StoreSchema>) {
   return db
     .selectFrom('workspace_instances as i')
     .innerJoin('workspaces as w', 'w.id', 'i.workspace_id')
     .leftJoin('workspace_instance_metrics as m', 'm.instance_id', 'i.id')
+    .leftJoin('prebuilt_workspaces as p', (join) =>
+      join.onRef('p.build_workspace_id', '=', 'i.workspace_id').on((eb) =>
+        eb(
+          'p.id',
+          '=',
+          eb
+            .selectFrom('prebuilt_workspaces as first')
+            .select((e) => e.fn.min('first.id').as('id'))
+            .whereRef('first.build_workspace_id', '=', 'i.workspace_id'),
+        ),
+      ),
+    )
     .selectAll('i')
-    .select(['w.owner_id', 'w.type as workspace_type', 'm.metrics']);
+    .select(['w.owner_id', 'w.type as workspace_type', 'w.organization_id', 'm.metrics'])
+    .select([
+      'p.id as pb_id',
+      'p.build_workspace_id as pb_build_workspace_id',
+      'p.project_id as pb_project_id',
+      'p.state as pb_state',
+      'p.snapshot as pb_snapshot',
+      'p.error as pb_error',
+      'p.status_version as pb_status_version',
+    ]);
 }
 
 /** Every instance of a cluster whose phase is not `stopped`, ordered by id. */

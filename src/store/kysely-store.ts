@@ -13,6 +13,7 @@ import type {
   ClusterPatch,
   InstanceNotification,
   InstanceWrite,
+  OutboxMessage,
   Store,
   StoreCapabilities,
 } from './ports.js';
@@ -26,6 +27,7 @@ import type {
   InstanceRecord,
   InstanceRow,
   PrebuildRow,
+  PrebuildState,
   WorkspaceRow,
 } from './types.js';
 
@@ -107,12 +109,16 @@ export class KyselyStore implements Store {
     return outbox.ackNotifications(this.#open(), instanceIds);
   }
 
-  async findPrebuildByWorkspaceId(workspaceId: string): Promise<PrebuildRow | undefined> {
-    return prebuilds.findPrebuildByWorkspaceId(this.#open(), workspaceId);
+  async pendingMessages(limit: number): Promise<OutboxMessage[]> {
+    return outbox.pendingMessages(this.#open(), limit);
   }
 
-  async updatePrebuild(row: PrebuildRow): Promise<boolean> {
-    return prebuilds.updatePrebuild(this.#open(), row);
+  async ackMessages(keys: readonly string[]): Promise<void> {
+    return outbox.ackMessages(this.#open(), keys);
+  }
+
+  async countPrebuildsByState(): Promise<Map<PrebuildState, number>> {
+    return prebuilds.countPrebuildsByState(this.#open());
   }
 
   async listClusters(): Promise<ClusterRow[]> {

@@ -1,11 +1,11 @@
-/** Reading and acknowledging the notification outbox, the same SQL for both adapters. */
+/** Reading and acknowledging the notification and message outboxes, the same SQL for both adapters. */
 import type { Kysely } from 'kysely';
 import { chunk } from './batch-rules.js';
 import { notificationFromColumns } from './instance-columns.js';
-import type { InstanceNotification } from './ports.js';
+import type { InstanceNotification, OutboxMessage } from './ports.js';
 import type { StoreSchema } from './schema.js';
 
-/** Ids per DELETE statement. */
+/** Ids or keys per DELETE statement. */
 const IDS_PER_DELETE = 1000;
 
 /** Up to `limit` pending notifications, oldest first (ties by instance id, so the order is stable). */
@@ -30,5 +30,23 @@ export async function ackNotifications(
 ): Promise<void> {
   for (const slice of chunk(instanceIds, IDS_PER_DELETE)) {
     await db.deleteFrom('bridge_outbox').where('instance_id', 'in', slice).execute();
+  }
+}
+
+/** Up to `limit` pending messages, oldest first (ties by key, so the order is stable). */
+export async function pendingMessages(db: Kysely<StoreSchema>, limit: number): Promise<OutboxMessage[]> {
+  return db
+    .selectFrom('bridge_outbox_messages')
+    .select(['key', 'channel', 'payload'])
+    .orderBy('created_at')
+    .orderBy('key')
+    .limit(limit)
+    .execute();
+}
+
+/** Deletes the messages with these keys; unknown keys are ignored. */
+export async function ackMessages(db: Kysely<StoreSchema>, keys: readonly string[]): Promise<void> {
+  for (const slice of chunk(keys, IDS_PER_DELETE)) {
+    await db.deleteFrom('bridge_outbox_messages').where('key', 'in', slice).execute();
   }
 }

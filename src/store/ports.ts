@@ -9,19 +9,51 @@ import type {
   InstanceRecord,
   InstanceRow,
   PrebuildRow,
+  PrebuildState,
   WorkspaceRow,
 } from './types.js';
 
-/** One instance write inside a batch. */
+/**
+ * One instance write inside a batch. Everything it carries is written in the batch's transaction and,
+ * except an adopted workspace row, only if the instance row itself is written (not refused for a
+ * newer version).
+ */
 export interface InstanceWrite {
   /** The complete next row. Only the bridge-owned columns are written for an existing row. */
   row: InstanceRow;
   /** The complete, already merged metrics value to store, or undefined to leave the metrics row alone. */
   metrics?: InstanceMetrics;
-  /** Set when the bridge adopts an instance unknown to the database: the rows are inserted if absent. */
-  adopt?: { workspace: WorkspaceRow };
+  /**
+   * Set when the bridge adopts an instance unknown to the database: the workspace (and, for a
+   * prebuild workspace, its prebuild row) are inserted if absent, and the instance row too.
+   */
+  adopt?: { workspace: WorkspaceRow; prebuild?: PrebuildRow };
   /** Notification to record in the outbox with the write (only when the batch asks for an outbox). */
   notify?: InstanceNotification;
+  /**
+   * The next state of the instance's prebuild: only state, snapshot, error and status_version are
+   * written, and only unless the stored prebuild's `status_version` is newer.
+   */
+  prebuild?: PrebuildRow;
+  /** Further messages to record in the message outbox (only when the batch asks for an outbox). */
+  messages?: readonly OutboxMessage[];
+  /**
+   * Deletes the user's `user_tokens` rows whose name starts with `namePrefix` (literally, no
+   * wildcards). An empty prefix matches every token of the user: callers pass `<instanceId>-`.
+   */
+  revokeTokens?: { userId: string; namePrefix: string };
+}
+
+/**
+ * A message other than an instance notification (prebuild, headless and lifecycle channels), kept in
+ * the message outbox until delivered. Coalesced by `key`: a newer message with the same key replaces
+ * an undelivered older one.
+ */
+export interface OutboxMessage {
+  key: string;
+  channel: string;
+  /** The exact payload text, published verbatim. */
+  payload: string;
 }
 
 /** What other services are told about an instance change (`chan:workspace-instances`). */
@@ -32,7 +64,10 @@ export interface InstanceNotification {
 }
 
 export interface BatchOptions {
-  /** Record each write's `notify` in the outbox in the same transaction (durable publishers only). */
+  /**
+   * Record each write's `notify` and `messages` in the outbox in the same transaction (durable
+   * publishers only).
+   */
   outbox: boolean;
 }
 
@@ -56,7 +91,7 @@ export interface StoreCapabilities {
 }
 
 export interface InstanceStore {
-  /** Loads the given instances with owner, workspace type and metrics. Unknown ids are absent. */
+  /** Loads the given instances with owner, workspace type, organization, metrics and prebuild. Unknown ids are absent. */
   loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>>;
   /** Loads every instance of a cluster whose phase is not `stopped` (cache warm-up at connect). */
   loadActiveInstances(clusterName: string): Promise<InstanceRecord[]>;
@@ -79,12 +114,15 @@ export interface OutboxStore {
   pendingNotifications(limit: number): Promise<InstanceNotification[]>;
   /** Removes delivered notifications. */
   ackNotifications(instanceIds: readonly string[]): Promise<void>;
+  /** Messages recorded by committed batches and not yet acknowledged, oldest first (then by key). */
+  pendingMessages(limit: number): Promise<OutboxMessage[]>;
+  /** Removes delivered messages by key. */
+  ackMessages(keys: readonly string[]): Promise<void>;
 }
 
 export interface PrebuildStore {
-  findPrebuildByWorkspaceId(workspaceId: string): Promise<PrebuildRow | undefined>;
-  /** Writes state, snapshot, error and status_version if the stored version is not newer. Returns whether it wrote. */
-  updatePrebuild(row: PrebuildRow): Promise<boolean>;
+  /** Number of prebuilds per state (progress display); states without prebuilds are absent. */
+  countPrebuildsByState(): Promise<Map<PrebuildState, number>>;
 }
 
 /** Columns of a cluster a caller may change; absent keys are left alone. */

@@ -1,31 +1,17 @@
-/** `prebuilt_workspaces` reads and writes, the same SQL for both adapters. */
+/**
+ * `prebuilt_workspaces` reads, the same SQL for both adapters. The bridge reads a prebuild with its
+ * instance record and writes it in `writeBatch`; what is left here is the operators' view.
+ */
 import type { Kysely } from 'kysely';
-import { prebuildFromColumns } from './prebuild-columns.js';
 import type { StoreSchema } from './schema.js';
-import type { PrebuildRow } from './types.js';
+import type { PrebuildState } from './types.js';
 
-/** The prebuild built by a workspace, or undefined. With several (not expected), the smallest id wins. */
-export async function findPrebuildByWorkspaceId(
-  db: Kysely<StoreSchema>,
-  workspaceId: string,
-): Promise<PrebuildRow | undefined> {
-  const row = await db
+/** Number of prebuilds per state; states without prebuilds are absent. */
+export async function countPrebuildsByState(db: Kysely<StoreSchema>): Promise<Map<PrebuildState, number>> {
+  const rows = await db
     .selectFrom('prebuilt_workspaces')
-    .selectAll()
-    .where('build_workspace_id', '=', workspaceId)
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
-  return row && prebuildFromColumns(row);
-}
-
-/** Writes the bridge-owned columns unless the stored version is newer; true when a row was written. */
-export async function updatePrebuild(db: Kysely<StoreSchema>, row: PrebuildRow): Promise<boolean> {
-  const result = await db
-    .updateTable('prebuilt_workspaces')
-    .set({ state: row.state, snapshot: row.snapshot, error: row.error, status_version: row.statusVersion })
-    .where('id', '=', row.id)
-    .where('status_version', '<=', row.statusVersion)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+    .select((eb) => ['state', eb.fn.countAll<number | bigint | string>().as('count')])
+    .groupBy('state')
+    .execute();
+  return new Map(rows.map((r) => [r.state as PrebuildState, Number(r.count)]));
 }

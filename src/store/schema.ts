@@ -1,8 +1,8 @@
 /**
  * Kysely's view of the tables (DESIGN section 5), shared by both adapters. Selected types are the
  * union of what better-sqlite3 (safe integers, TEXT) and pg (int8 as bigint, jsonb, timestamptz)
- * return; `row-codec.ts` turns them into the shapes of `types.ts`. Inserted values are what both
- * drivers accept: JSON as text, timestamps as ISO strings, booleans as 0/1.
+ * return; the `*-columns.ts` mappers turn them into the shapes of `types.ts`. Inserted values are
+ * what both drivers accept: JSON as text, timestamps as ISO strings, booleans as 0/1.
  */
 import type { ColumnType } from 'kysely';
 
@@ -88,6 +88,25 @@ export interface OutboxTable {
   created_at: TimeColumn;
 }
 
+/** `bridge_outbox_messages`: pending messages other than instance notifications, coalesced by key. */
+export interface OutboxMessageTable {
+  key: string;
+  channel: string;
+  /** The payload text exactly as it is published. */
+  payload: string;
+  /** When the first still-pending message of this key was recorded. */
+  created_at: TimeColumn;
+}
+
+/** `user_tokens`: written by the platform; the bridge only deletes an instance's tokens. */
+export interface UserTokenTable {
+  token_hash: string;
+  user_id: string;
+  name: string;
+  scopes: JsonColumn;
+  created_at: TimeColumn;
+}
+
 /** Every table the store touches, keyed by its SQL name. */
 export interface StoreSchema {
   workspace_clusters: ClusterTable;
@@ -96,4 +115,6 @@ export interface StoreSchema {
   workspace_instance_metrics: InstanceMetricsTable;
   prebuilt_workspaces: PrebuildTable;
   bridge_outbox: OutboxTable;
+  bridge_outbox_messages: OutboxMessageTable;
+  user_tokens: UserTokenTable;
 }

@@ -110,13 +110,20 @@ export interface WorkspaceRow {
   createdAt: string;
 }
 
-/** An instance with what the bridge needs from its workspace and metrics rows. */
+/** An instance with what the bridge needs from its workspace, metrics and prebuild rows. */
 export interface InstanceRecord {
   row: InstanceRow;
   ownerId: string;
   workspaceType: WorkspaceType;
+  /** `workspaces.organization_id` (published with prebuild updates). */
+  organizationId: string | null;
   /** Current `workspace_instance_metrics.metrics`, or null when there is no row. */
   metrics: InstanceMetrics | null;
+  /**
+   * The prebuild whose `build_workspace_id` is this instance's workspace, or null when there is none
+   * (every workspace that is not a prebuild). With several (not expected), the smallest id.
+   */
+  prebuild: PrebuildRow | null;
 }
 
 export const PREBUILD_STATES = ['queued', 'building', 'available', 'aborted', 'timeout', 'failed'] as const;

@@ -2,10 +2,11 @@
 import type { InstanceRow } from '../store/types.js';
 
 /**
- * Marks a row stopped at `now` with a message saying why; undefined when it is already stopped.
- * The version stays: the write is still refused if ws-manager's newer state reached the database.
+ * Marks a row stopped at `now`; undefined when it is already stopped. The status message says who
+ * stopped it and from which phase (the original's wording). The version stays: the write is still
+ * refused if ws-manager's newer state reached the database, and only a newer status can revive it.
  */
-export function markStopped(row: InstanceRow, now: string, reason: string): InstanceRow | undefined {
+export function markStopped(row: InstanceRow, now: string): InstanceRow | undefined {
   if (row.phase === 'stopped') return undefined;
   return {
     ...row,
@@ -14,7 +15,7 @@ export function markStopped(row: InstanceRow, now: string, reason: string): Inst
     stoppedTime: now,
     status: {
       ...row.status,
-      message: `Stopped by ws-manager-bridge: ${reason}. Previously in phase ${row.phase}.`,
+      message: `Stopped by ws-manager-bridge. Previously in phase ${row.phase}`,
     },
     updatedAt: now,
   };

@@ -1,22 +1,9 @@
 /** Maps a prebuild workspace's status onto its prebuild state (reference section 7.2). */
 import type { WorkspaceConditions } from '../generated/wsman/core.js';
 import { WorkspaceConditionBool, WorkspacePhase } from '../generated/wsman/core.js';
+import { HEADLESS_EVENT_TYPES, type HeadlessEventType } from '../pubsub/payloads.js';
 import type { PrebuildState } from '../store/types.js';
 import type { ValidStatus } from './reduction.js';
-
-/** Event types published on `chan:headless`, spelled as the platform's consumers expect. */
-export const HEADLESS_EVENT_TYPES = {
-  logOutput: 'log-output',
-  finishedSuccessfully: 'finish-success',
-  finishedButFailed: 'finish-fail',
-  abortedTimedOut: 'aborted-timeout',
-  aborted: 'aborted',
-  failed: 'failed',
-  started: 'started',
-} as const;
-
-/** One of `HEADLESS_EVENT_TYPES`. */
-export type HeadlessEventType = (typeof HEADLESS_EVENT_TYPES)[keyof typeof HEADLESS_EVENT_TYPES];
 
 /** Fields of the prebuild row to overwrite; absent ones keep their stored values. */
 export interface PrebuildUpdate {

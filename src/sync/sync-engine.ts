@@ -2,31 +2,38 @@
  * The sync engine: one logical mailbox per instance. Statuses are validated, then reduced on arrival
  * against the instance's cached row (read once, in batches, when first seen); the resulting complete
  * row goes to the write batcher, and committed changes are handed to the notifier. Per instance,
- * order is arrival order; a status that waits for its row waits alone, other instances go on.
+ * order is arrival order; a status that waits for its row waits alone, other instances go on. Stops
+ * the bridge decides (controllers, forced deregistration) go through the same mailboxes.
  */
 import type { WorkspaceStatus } from '../generated/wsman/core.js';
+import { WorkspaceType } from '../generated/wsman/core.js';
 import type { BackoffOptions } from '../lifecycle/backoff.js';
-import { errorMessage } from '../lifecycle/abort.js';
+import { errorMessage, untilAborted } from '../lifecycle/abort.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { InstanceNotification, Store } from '../store/ports.js';
+import type { InstanceNotification, OutboxMessage, Store } from '../store/ports.js';
 import type { InstanceRecord } from '../store/types.js';
 import type { StatusSink } from '../wsman/cluster-subscriber.js';
 import { adoptedRecord, workspaceTypeOf } from './adopt.js';
 import { InstanceLoader } from './instance-loader.js';
-import { markStopped } from './mark-stopped.js';
-import { OnceLog } from './once-log.js';
+import { statusChange, stopChange, type InstanceChange } from './instance-writes.js';
 import {
   enqueue,
   firstStatus,
-  newEntry,
+  loadingEntry,
   QUIET_EVICT_MS,
+  readyEntry,
   type Entry,
   type Queued,
+  type ReadyEntry,
   type StopCommand,
 } from './mailbox.js';
+import { markStopped } from './mark-stopped.js';
+import { OnceLog } from './once-log.js';
+import type { PrebuildMapperOptions } from './prebuild-mapper.js';
+import { reducePrebuild, type PrebuildReduction } from './prebuild-reducer.js';
 import { reportEvents } from './reduction-events.js';
-import type { StatusReducer, ValidationResult } from './reduction.js';
+import type { Reduction, StatusReducer, ValidationResult } from './reduction.js';
 import { WriteBatcher, type PendingWrite } from './write-batcher.js';
 
 /** Hooks for benchmarks and tests; never on the production path unless set. */
@@ -39,10 +46,29 @@ export interface SyncProbe {
   committed?(instanceIds: readonly string[]): void;
 }
 
+/** What one commit tells the notifier, in order: messages before the instance notifications. */
+export interface CommittedChanges {
+  messages: OutboxMessage[];
+  instances: InstanceNotification[];
+}
+
+/** A stop the bridge decided for one instance. */
+export interface StopRequest {
+  /** The instance as the decision saw it (read from the database). */
+  record: InstanceRecord;
+  /** Why, for the log line. */
+  reason: string;
+  /**
+   * Skip the stop when the instance moved past the version the decision saw (a newer status arrived
+   * since): the decision is stale and the next one will see the new state. @default false
+   */
+  guard?: boolean;
+}
+
 export interface SyncEngineOptions {
   store: Pick<Store, 'loadInstances' | 'writeBatch' | 'ping' | 'capabilities' | 'isTransientError'>;
   /** Receives committed changes (the notifier). */
-  notify: (notifications: InstanceNotification[]) => void;
+  notify: (committed: CommittedChanges) => void;
   validate: (status: WorkspaceStatus) => ValidationResult;
   reduce: StatusReducer;
   logger: Logger;
@@ -51,6 +77,8 @@ export interface SyncEngineOptions {
   adoptUnknown?: boolean;
   /** Record notifications in the outbox (durable publisher). @default false */
   outbox?: boolean;
+  /** How prebuild states are decided. @default { stoppedPrebuildStatuses: false } */
+  prebuilds?: PrebuildMapperOptions;
   backoff: BackoffOptions;
   /** How long "not in the database" is believed before the row is read again. @default 30000 */
   absentTtlMs?: number;
@@ -67,12 +95,14 @@ export class SyncEngine implements StatusSink {
   readonly #batcher: WriteBatcher;
   readonly #onceLog: OnceLog;
   readonly #now: () => Date;
+  readonly #prebuilds: PrebuildMapperOptions;
   readonly #sweeper: NodeJS.Timeout;
   #applied = 0;
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
+    this.#prebuilds = options.prebuilds ?? { stoppedPrebuildStatuses: false };
     this.#onceLog = new OnceLog(options.logger);
     this.#loader = new InstanceLoader({
       store: options.store,
@@ -89,8 +119,8 @@ export class SyncEngine implements StatusSink {
       maxBatchSize: options.store.capabilities.maxBatchSize,
       backoff: options.backoff,
       onCommitted: (applied) => this.#onCommitted(applied),
-      onConflicted: (ids) => this.#onConflicted(ids),
-      onRejected: (id, error) => this.#onRejected(id, error),
+      onConflicted: (writes) => this.#onConflicted(writes),
+      onRejected: (write, error) => this.#onRejected(write, error),
     });
     this.#sweeper = setInterval(() => this.#sweep(), 10_000).unref();
   }
@@ -114,7 +144,7 @@ export class SyncEngine implements StatusSink {
   phaseCounts(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const e of this.#entries.values()) {
-      if (!e.record) continue;
+      if (e.state !== 'ready') continue;
       counts.set(e.record.row.phase, (counts.get(e.record.row.phase) ?? 0) + 1);
     }
     return counts;
@@ -135,24 +165,21 @@ export class SyncEngine implements StatusSink {
 
   /**
    * Marks instances stopped through their mailboxes (invariant 6: no writes around the engine) and
-   * resolves once the writes are committed. Returns how many instances were marked.
+   * resolves once these stops are committed, whatever else is being written. Returns how many were
+   * marked and written. When `signal` fires, stops waiting (the stops still go through) and rejects
+   * with an AbortError.
    */
-  async stopInstances(records: readonly InstanceRecord[], reason: string): Promise<number> {
-    let marked = 0;
+  async stopInstances(requests: readonly StopRequest[], signal?: AbortSignal): Promise<number> {
     const observedAt = this.#now().toISOString();
-    for (const record of records) {
-      const id = record.row.id;
-      let entry = this.#entries.get(id);
-      if (!entry || entry.state === 'absent') {
-        entry = newEntry(record.row.clusterName, record);
-        this.#entries.set(id, entry);
-      }
-      entry.touchedAt = Date.now();
-      if (entry.state === 'loading') entry.queue.push({ stop: reason, observedAt });
-      else if (this.#stop(id, entry, { stop: reason, observedAt })) marked++;
-    }
-    await this.whenIdle();
-    return marked;
+    const settled = requests.map(
+      (request) =>
+        new Promise<boolean>((settle) => {
+          const decidedAtVersion = request.guard ? request.record.row.statusVersion : undefined;
+          this.#command(request.record, { stop: request.reason, observedAt, decidedAtVersion, settle });
+        }),
+    );
+    const marked = await untilAborted(Promise.all(settled), signal);
+    return marked.filter(Boolean).length;
   }
 
   /** Resolves once every received status is committed (or skipped) and nothing is being read. */
@@ -176,15 +203,20 @@ export class SyncEngine implements StatusSink {
     return done;
   }
 
-  /** Stops timers and retries. */
+  /** Stops timers and retries; stops still waiting for their rows or writes are settled as not written. */
   stop(): void {
     clearInterval(this.#sweeper);
     this.#loader.stop();
     this.#batcher.stop();
+    for (const entry of this.#entries.values()) {
+      if (entry.state !== 'loading') continue;
+      for (const item of entry.queue) if ('stop' in item) item.settle(false);
+      entry.queue = entry.queue.filter((item) => !('stop' in item));
+    }
   }
 
   #hasQueued(): boolean {
-    for (const e of this.#entries.values()) if (e.queue.length > 0) return true;
+    for (const e of this.#entries.values()) if (e.state === 'loading' && e.queue.length > 0) return true;
     return false;
   }
 
@@ -201,24 +233,21 @@ export class SyncEngine implements StatusSink {
     const type = workspaceTypeOf(status.spec.type);
     this.#o.metrics.updateStartedTotal.inc({ workspace_cluster: cluster, workspace_instance_type: type });
     const queued: Queued = { status, observedAt: this.#now().toISOString(), receivedAt: performance.now() };
+    const now = Date.now();
     let entry = this.#entries.get(status.id);
-    if (entry?.state === 'absent' && entry.absentUntil <= Date.now()) {
-      this.#entries.delete(status.id);
-      entry = undefined;
-    }
-    if (!entry) {
-      entry = newEntry(cluster);
+    if (!entry || (entry.state === 'absent' && entry.absentUntil <= now)) {
+      entry = loadingEntry(cluster, now);
       this.#entries.set(status.id, entry);
       this.#loader.request(status.id);
     }
-    entry.touchedAt = Date.now();
+    entry.touchedAt = now;
     if (entry.state === 'loading') {
       enqueue(entry, queued);
     } else if (entry.state === 'absent') {
       this.#unknown(entry.cluster, status.id);
       this.#o.probe?.skipped?.(status);
     } else {
-      this.#apply(status.id, entry, queued);
+      this.#apply(entry, queued);
     }
   }
 
@@ -231,11 +260,12 @@ export class SyncEngine implements StatusSink {
     );
   }
 
-  #apply(id: string, entry: Entry, q: Queued): void {
-    const record = entry.record as InstanceRecord;
+  #apply(entry: ReadyEntry, q: Queued): void {
+    const record = entry.record;
+    const id = record.row.id;
     const cluster = entry.cluster;
     this.#o.metrics.statusUpdatesTotal.inc({ workspace_cluster: cluster, known_instance: 'true' });
-    let reduction;
+    let reduction: Reduction;
     try {
       reduction = this.#o.reduce(record, q.status, q.observedAt);
     } catch (error: unknown) {
@@ -248,32 +278,52 @@ export class SyncEngine implements StatusSink {
       );
       return;
     }
-    reportEvents(
-      this.#o,
-      { cluster, instanceId: id, workspaceId: record.row.workspaceId },
-      record,
-      reduction.events,
-    );
-    if (reduction.kind === 'skip') {
-      if (reduction.reason === 'stale') this.#o.metrics.staleStatusUpdatesTotal.inc();
-      if (reduction.statusVersion > record.row.statusVersion) {
-        entry.record = { ...record, row: { ...record.row, statusVersion: reduction.statusVersion } };
-      }
-      this.#outcome(cluster, record, 'skipped', q.receivedAt);
-      this.#o.probe?.skipped?.(q.status);
+    const context = { cluster, instanceId: id, workspaceId: record.row.workspaceId };
+    reportEvents(this.#o, context, record, reduction.events);
+    const prebuild = this.#reducePrebuild(entry, q, reduction);
+    const base = { owner: q.status.metadata.owner, receivedAt: q.receivedAt, prebuild };
+    if (reduction.kind === 'apply') {
+      const started = reduction.events.some((e) => e.type === 'started');
+      const change = { ...base, row: reduction.row, metrics: reduction.metrics, started };
+      this.#submit(entry, statusChange(record, change, entry.adopt));
       return;
     }
-    entry.record = { ...record, row: reduction.row, metrics: reduction.metrics ?? record.metrics };
-    const notify = {
-      ownerID: q.status.metadata.owner || record.ownerId,
-      instanceID: id,
-      workspaceID: reduction.row.workspaceId,
-    };
-    this.#batcher.submit({
-      write: { row: reduction.row, metrics: reduction.metrics, adopt: entry.adopt, notify },
-      notify,
-      receivedAt: [q.receivedAt],
-    });
+    if (reduction.reason === 'stale') this.#o.metrics.staleStatusUpdatesTotal.inc();
+    if (reduction.statusVersion > record.row.statusVersion) {
+      entry.record = { ...record, row: { ...record.row, statusVersion: reduction.statusVersion } };
+    }
+    if (prebuild?.kind === 'apply') {
+      // The row does not change but its prebuild does: the row goes along, so both share one commit.
+      const change = { ...base, row: entry.record.row, metrics: undefined, started: false };
+      this.#submit(entry, statusChange(entry.record, change, entry.adopt));
+      return;
+    }
+    this.#outcome(cluster, record, 'skipped', q.receivedAt);
+    this.#o.probe?.skipped?.(q.status);
+  }
+
+  /** The prebuild's reduction for a status of a prebuild workspace; undefined for any other status. */
+  #reducePrebuild(entry: ReadyEntry, q: Queued, reduction: Reduction): PrebuildReduction | undefined {
+    if (q.status.spec.type !== WorkspaceType.PREBUILD) return undefined;
+    // A status the instance already saw is not newer for its prebuild either.
+    if (reduction.kind === 'skip' && reduction.reason === 'stale') return undefined;
+    const { record, cluster } = entry;
+    if (record.prebuild === null) {
+      this.#onceLog.warn(
+        `no-prebuild:${record.row.id}`,
+        { cluster, instanceId: record.row.id, workspaceId: record.row.workspaceId },
+        'prebuild workspace without a prebuild row; its prebuild state is not tracked',
+      );
+      return undefined;
+    }
+    const result = reducePrebuild(record.prebuild, q.status, this.#prebuilds);
+    if (result.kind === 'skip' && result.reason === 'stale') this.#o.metrics.stalePrebuildEventsTotal.inc();
+    return result;
+  }
+
+  #submit(entry: ReadyEntry, change: InstanceChange): void {
+    entry.record = change.record;
+    this.#batcher.submit(change.pending);
   }
 
   #outcome(
@@ -291,88 +341,113 @@ export class SyncEngine implements StatusSink {
   #onLoaded(results: Map<string, InstanceRecord | undefined>): void {
     for (const [id, record] of results) {
       const entry = this.#entries.get(id);
-      if (!entry || entry.state !== 'loading') continue;
-      const queue = entry.queue;
-      entry.queue = [];
+      if (entry?.state !== 'loading') continue;
+      const { cluster, touchedAt, queue } = entry;
+      let ready: ReadyEntry;
+      const first = firstStatus(queue);
       if (record) {
-        entry.state = 'ready';
-        entry.record = record;
-      } else if (this.#o.adoptUnknown && firstStatus(queue)) {
-        const first = firstStatus(queue) as Queued;
-        const adopted = adoptedRecord(first.status, entry.cluster, first.observedAt);
-        entry.state = 'ready';
-        entry.record = adopted.record;
-        entry.adopt = { workspace: adopted.workspace };
+        ready = readyEntry(cluster, touchedAt, record);
+      } else if (this.#o.adoptUnknown && first) {
+        const adopted = adoptedRecord(first.status, cluster, first.observedAt);
+        ready = readyEntry(cluster, touchedAt, adopted.record, {
+          workspace: adopted.workspace,
+          prebuild: adopted.prebuild,
+        });
       } else {
-        entry.state = 'absent';
-        entry.absentUntil = Date.now() + (this.#o.absentTtlMs ?? 30_000);
+        const absentUntil = Date.now() + (this.#o.absentTtlMs ?? 30_000);
+        this.#entries.set(id, { state: 'absent', cluster, touchedAt, absentUntil });
         for (const item of queue) {
-          if ('stop' in item) continue;
-          this.#unknown(entry.cluster, id);
+          if ('stop' in item) {
+            item.settle(false);
+            continue;
+          }
+          this.#unknown(cluster, id);
           this.#o.probe?.skipped?.(item.status);
         }
         continue;
       }
+      this.#entries.set(id, ready);
       for (const item of queue) {
-        if ('stop' in item) this.#stop(id, entry, item);
-        else this.#apply(id, entry, item);
+        if ('stop' in item) this.#stop(ready, item);
+        else this.#apply(ready, item);
       }
     }
   }
 
-  #stop(id: string, entry: Entry, command: StopCommand): boolean {
-    const record = entry.record as InstanceRecord;
-    const row = markStopped(record.row, command.observedAt, command.stop);
-    if (!row) return false;
+  /** Delivers a stop to the instance's mailbox; a record read by the caller makes an unknown instance known. */
+  #command(record: InstanceRecord, command: StopCommand): void {
+    const id = record.row.id;
+    const now = Date.now();
+    let entry = this.#entries.get(id);
+    if (!entry || entry.state === 'absent') {
+      entry = readyEntry(record.row.clusterName, now, record);
+      this.#entries.set(id, entry);
+    }
+    entry.touchedAt = now;
+    if (entry.state === 'loading') entry.queue.push(command);
+    else this.#stop(entry, command);
+  }
+
+  #stop(entry: ReadyEntry, command: StopCommand): void {
+    const record = entry.record;
+    const id = record.row.id;
+    const context = { cluster: entry.cluster, instanceId: id, previousPhase: record.row.phase };
+    if (command.decidedAtVersion !== undefined && record.row.statusVersion > command.decidedAtVersion) {
+      this.#o.logger.debug({ ...context, reason: command.stop }, 'not stopping: the instance moved on');
+      command.settle(false);
+      return;
+    }
+    const row = markStopped(record.row, command.observedAt);
+    if (!row) {
+      command.settle(false);
+      return;
+    }
     this.#o.metrics.instancesMarkedStoppedTotal.inc({ previous_phase: record.row.phase });
-    this.#o.logger.info(
-      { cluster: entry.cluster, instanceId: id, previousPhase: record.row.phase, reason: command.stop },
-      'marking instance stopped',
-    );
-    entry.record = { ...record, row };
-    const notify = { ownerID: record.ownerId, instanceID: id, workspaceID: row.workspaceId };
-    this.#batcher.submit({ write: { row, adopt: entry.adopt, notify }, notify, receivedAt: [] });
-    return true;
+    this.#o.logger.info({ ...context, reason: command.stop }, 'marking instance stopped');
+    this.#submit(entry, stopChange(record, row, entry.adopt, command.settle));
   }
 
   #onCommitted(applied: PendingWrite[]): void {
-    const notifications: InstanceNotification[] = [];
+    const committed: CommittedChanges = { messages: [], instances: [] };
     const ids: string[] = [];
     for (const p of applied) {
       const id = p.write.row.id;
       const entry = this.#entries.get(id);
-      if (entry && p.write.adopt) entry.adopt = undefined;
+      const ready = entry?.state === 'ready' ? entry : undefined;
+      if (ready && p.write.adopt) ready.adopt = undefined;
       const cluster = entry?.cluster ?? p.write.row.clusterName;
-      const type = entry?.record?.workspaceType ?? 'regular';
+      const type = ready?.record.workspaceType ?? 'regular';
       for (const at of p.receivedAt) {
         this.#o.metrics.updateCompletedSeconds.observe(
           { workspace_cluster: cluster, workspace_instance_type: type, outcome: 'success' },
           (performance.now() - at) / 1000,
         );
       }
-      notifications.push(p.notify);
+      if (p.prebuildCompleted) this.#o.metrics.prebuildsCompletedTotal.inc({ state: p.prebuildCompleted });
+      if (p.write.messages) committed.messages.push(...p.write.messages);
+      committed.instances.push(p.write.notify);
       ids.push(id);
       // Invariant 7: a stopped, fully written instance leaves memory; a late status reads it again.
-      if (entry?.record?.row.phase === 'stopped' && entry.record.row === p.write.row)
-        this.#entries.delete(id);
+      if (ready?.record.row === p.write.row && p.write.row.phase === 'stopped') this.#entries.delete(id);
     }
     this.#applied += applied.length;
-    this.#o.notify(notifications);
+    this.#o.notify(committed);
     this.#o.probe?.committed?.(ids);
   }
 
-  #onConflicted(ids: string[]): void {
-    for (const id of ids) {
+  #onConflicted(writes: PendingWrite[]): void {
+    for (const { write } of writes) {
+      const id = write.row.id;
       const entry = this.#entries.get(id);
       if (!entry) continue;
       // The database holds a newer row (another writer won): forget ours and read it again.
-      entry.state = 'loading';
-      entry.record = undefined;
+      this.#entries.set(id, loadingEntry(entry.cluster, entry.touchedAt));
       this.#loader.request(id);
     }
   }
 
-  #onRejected(id: string, error: unknown): void {
+  #onRejected(write: PendingWrite, error: unknown): void {
+    const id = write.write.row.id;
     this.#onceLog.error(
       `write:${id}`,
       { instanceId: id, error: errorMessage(error) },

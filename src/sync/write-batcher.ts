@@ -10,14 +10,25 @@ import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import { OutageLog } from '../observability/outage-log.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { BatchResult, InstanceNotification, InstanceWrite, Store } from '../store/ports.js';
+import type {
+  BatchResult,
+  InstanceNotification,
+  InstanceWrite,
+  OutboxMessage,
+  Store,
+} from '../store/ports.js';
+import type { PrebuildState } from '../store/types.js';
 
 /** One instance's queued write and what to do once it commits. */
 export interface PendingWrite {
-  write: InstanceWrite;
-  notify: InstanceNotification;
+  /** The write, with the one notification that announces it once committed. */
+  write: InstanceWrite & { notify: InstanceNotification };
   /** performance.now() of every status folded into this write, for latency metrics. */
   receivedAt: number[];
+  /** Told once whether the write committed (false: refused, conflicted, or given up at stop). */
+  settle: ((committed: boolean) => void)[];
+  /** The final state the instance's prebuild enters with this write, counted once it commits. */
+  prebuildCompleted?: PrebuildState;
 }
 
 export interface WriteBatcherOptions {
@@ -30,24 +41,54 @@ export interface WriteBatcherOptions {
   backoff: BackoffOptions;
   /** Called after a transaction committed, with the writes it applied. */
   onCommitted: (applied: PendingWrite[]) => void;
-  /** Called with ids the store refused because it holds a newer version (or the row is gone). */
-  onConflicted: (ids: string[]) => void;
+  /** Called with writes the store refused because it holds a newer version (or the row is gone). */
+  onConflicted: (writes: PendingWrite[]) => void;
   /** Called when a write is refused on its own by a reachable database and is given up. */
-  onRejected: (id: string, error: unknown) => void;
+  onRejected: (write: PendingWrite, error: unknown) => void;
 }
 
-/** Merges an older queued write into a newer one of the same instance. */
+/** Messages of both writes, one per key, a newer one replacing the older in its place at the back. */
+function foldMessages(
+  older: readonly OutboxMessage[] | undefined,
+  newer: readonly OutboxMessage[] | undefined,
+): OutboxMessage[] | undefined {
+  if (!older?.length) return newer?.length ? [...newer] : undefined;
+  if (!newer?.length) return [...older];
+  const byKey = new Map(older.map((m) => [m.key, m]));
+  for (const m of newer) {
+    byKey.delete(m.key);
+    byKey.set(m.key, m);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Merges an older queued write into a newer one of the same instance. Rows are complete states, so
+ * the newer row wins; effects the newer write does not repeat (metrics, prebuild, revocation,
+ * adoption, messages of other keys) are kept from the older one.
+ */
 function fold(older: PendingWrite, newer: PendingWrite): PendingWrite {
+  const o = older.write;
+  const n = newer.write;
   return {
     write: {
-      row: newer.write.row,
-      metrics: newer.write.metrics ?? older.write.metrics,
-      adopt: older.write.adopt ?? newer.write.adopt,
-      notify: newer.write.notify,
+      row: n.row,
+      metrics: n.metrics ?? o.metrics,
+      adopt: o.adopt ?? n.adopt,
+      notify: n.notify,
+      prebuild: n.prebuild ?? o.prebuild,
+      messages: foldMessages(o.messages, n.messages),
+      revokeTokens: o.revokeTokens ?? n.revokeTokens,
     },
-    notify: newer.notify,
     receivedAt: older.receivedAt.concat(newer.receivedAt),
+    settle: older.settle.concat(newer.settle),
+    prebuildCompleted: older.prebuildCompleted ?? newer.prebuildCompleted,
   };
+}
+
+/** Tells every waiter of the writes whether they committed. */
+function settleAll(writes: Iterable<PendingWrite>, committed: boolean): void {
+  for (const p of writes) for (const settle of p.settle) settle(committed);
 }
 
 /** Batches instance writes into transactions. */
@@ -80,6 +121,10 @@ export class WriteBatcher {
 
   /** Queues a write; replaces (and folds in) a queued write of the same instance. */
   submit(pending: PendingWrite): void {
+    if (this.#stop.signal.aborted) {
+      settleAll([pending], false);
+      return;
+    }
     const id = pending.write.row.id;
     const queued = this.#pending.get(id);
     this.#pending.set(id, queued ? fold(queued, pending) : pending);
@@ -92,9 +137,24 @@ export class WriteBatcher {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Stops retrying; what is still queued stays unwritten (the caller drained first). */
+  /** Stops retrying; what is still queued stays unwritten (the caller drained first) and is settled false. */
   stop(): void {
     this.#stop.abort();
+    if (!this.#running) this.#giveUp();
+  }
+
+  /** After stop: what is still queued will not be written; its waiters learn it now. */
+  #giveUp(): void {
+    settleAll(this.#pending.values(), false);
+    this.#pending.clear();
+    this.#releaseIdle();
+  }
+
+  #releaseIdle(): void {
+    if (this.dirty !== 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   #schedule(): void {
@@ -117,13 +177,9 @@ export class WriteBatcher {
       }
     } finally {
       this.#running = false;
-      if (this.dirty === 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w();
-      } else if (!this.#stop.signal.aborted) {
-        this.#schedule();
-      }
+      if (this.#stop.signal.aborted) this.#giveUp();
+      else if (this.dirty === 0) this.#releaseIdle();
+      else this.#schedule();
     }
   }
 
@@ -148,7 +204,8 @@ export class WriteBatcher {
     }
     if (batch.length === 1) {
       const only = batch[0] as PendingWrite;
-      this.#o.onRejected(only.write.row.id, error);
+      settleAll(batch, false);
+      this.#o.onRejected(only, error);
       return;
     }
     const half = Math.ceil(batch.length / 2);
@@ -180,9 +237,14 @@ export class WriteBatcher {
     const committed = batch.filter((p) => applied.has(p.write.row.id));
     if (result.conflicted.length > 0) {
       this.#o.metrics.dbWriteConflictsTotal.inc(result.conflicted.length);
-      this.#o.onConflicted(result.conflicted);
+      const conflicted = batch.filter((p) => !applied.has(p.write.row.id));
+      settleAll(conflicted, false);
+      this.#o.onConflicted(conflicted);
     }
-    if (committed.length > 0) this.#o.onCommitted(committed);
+    if (committed.length > 0) {
+      this.#o.onCommitted(committed);
+      settleAll(committed, true);
+    }
     return undefined;
   }
 

@@ -1,6 +1,13 @@
 /** Row builders for the store contract suite: valid rows with small, readable overrides. */
-import type { InstanceWrite } from '../../src/store/ports.js';
-import type { ClusterRow, InstanceRow, PrebuildRow, WorkspaceRow } from '../../src/store/types.js';
+import type { UserToken } from '../helpers/sql.js';
+import type { InstanceWrite, OutboxMessage } from '../../src/store/ports.js';
+import type {
+  ClusterRow,
+  InstanceRecord,
+  InstanceRow,
+  PrebuildRow,
+  WorkspaceRow,
+} from '../../src/store/types.js';
 
 export const T0 = '2026-01-02T03:04:05.678Z';
 export const T1 = '2026-01-02T03:05:00.001Z';
@@ -54,6 +61,19 @@ export function runningRow(
   });
 }
 
+/** The record of an instance seeded by `platformRows`: empty metrics, no prebuild. */
+export function instanceRecord(row: InstanceRow, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    row,
+    ownerId: `owner-of-${row.workspaceId}`,
+    workspaceType: 'regular',
+    organizationId: 'org-1',
+    metrics: {},
+    prebuild: null,
+    ...overrides,
+  };
+}
+
 /** A write with a notification for the instance's owner. */
 export function write(row: InstanceRow, extra: Partial<InstanceWrite> = {}): InstanceWrite {
   return {
@@ -95,6 +115,20 @@ export function prebuildRow(id: string, overrides: Partial<PrebuildRow> = {}): P
     statusVersion: 0n,
     ...overrides,
   };
+}
+
+/** A `user_tokens` row as the platform writes it. */
+export function userToken(userId: string, name: string): UserToken {
+  return { tokenHash: `hash-of-${userId}-${name}`, userId, name };
+}
+
+/** A message for the message outbox. */
+export function outboxMessage(
+  key: string,
+  payload: string,
+  channel = 'chan:prebuild-updates',
+): OutboxMessage {
+  return { key, channel, payload };
 }
 
 /** Workspaces and instances for the given instance ids, as the platform would have created them. */

@@ -6,52 +6,69 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/observability/logger.js';
 import { DuplicateWriteError, InvalidDatabaseUrlError, StoreClosedError } from '../../src/store/errors.js';
 import { DEFAULT_SQLITE_PATH, openStore, parseDatabaseUrl } from '../../src/store/open-store.js';
 import { ClusterExistsError, type Store } from '../../src/store/ports.js';
-import type { InstancePhase } from '../../src/store/types.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js';
+import { runMigrations } from '../../src/store/run-migrations.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js';
+import type { InstancePhase, PrebuildState } from '../../src/store/types.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
+import { insertUserTokens, runSql, userTokenNames } from '../helpers/sql.js';
 import {
   clusterRow,
+  instanceRecord,
   instanceRow,
+  outboxMessage,
   platformRows,
   prebuildRow,
   runningRow,
   T0,
   T1,
+  userToken,
   workspaceRow,
   write,
 } from './store-fixtures.js';
 
 const TABLES = [
   'bridge_outbox',
+  'bridge_outbox_messages',
   'prebuilt_workspaces',
+  'user_tokens',
   'workspace_clusters',
   'workspace_instance_metrics',
   'workspace_instances',
   'workspaces',
 ];
 
-/** Runs one read-only SQL query on the test database with its own connection, bypassing the store. */
-async function query<T>(db: TestDatabase, text: string): Promise<T[]> {
-  if (db.kind === 'sqlite') {
-    const conn = new Database(db.url.slice('sqlite:'.length), { readonly: true });
-    try {
-      return conn.prepare(text).all() as T[];
-    } finally {
-      conn.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
+/** Runs one SQL statement on the test database with its own connection, bypassing the store. */
+const query = <T>(db: TestDatabase, text: string, params: readonly unknown[] = []): Promise<T[]> =>
+  runSql<T>(db, text, params);
+
+/** Applies only the adapter's first migration, as the bridge before 0002 did. */
+async function migrateToInitialSchema(db: TestDatabase): Promise<void> {
+  const all = db.kind === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS;
+  const initial = Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith('0001-')));
+  const dialect =
+    db.kind === 'sqlite'
+      ? new SqliteDialect({ database: new Database(db.url.slice('sqlite:'.length)) })
+      : new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url }) });
+  const kysely = new Kysely<unknown>({ dialect });
   try {
-    return (await client.query(text)).rows as T[];
+    await runMigrations(kysely, initial, silentLogger());
   } finally {
-    await client.end();
+    await kysely.destroy();
   }
+}
+
+/** Waits until ISO timestamps (millisecond resolution) taken from now on differ from the last one. */
+async function nextMillisecond(): Promise<void> {
+  const before = new Date().toISOString();
+  while (new Date().toISOString() === before) await Promise.resolve();
 }
 
 for (const kind of DATABASES) {
@@ -99,8 +116,48 @@ for (const kind of DATABASES) {
         await store.migrate();
 
         expect(tables(await query<{ name: string }>(db, list))).toEqual(TABLES);
-        expect(await query(db, 'SELECT name FROM bridge_migration')).toHaveLength(1);
+        expect(await query(db, 'SELECT name FROM bridge_migration')).toHaveLength(2);
         expect((await store.listClusters()).map((c) => c.name)).toEqual(['kept']);
+      });
+
+      it('brings a database of the initial schema up to date, keeping its rows', async () => {
+        const old = await createTestDatabase(kind);
+        onTestFinished(async ({ task }) => {
+          if (task.result?.state !== 'fail') await old.drop();
+        });
+        await migrateToInitialSchema(old);
+        expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(1);
+        await query(
+          old,
+          'INSERT INTO workspaces (id, owner_id, type, project_id, organization_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          ['ws-i-1', 'owner-of-ws-i-1', 'regular', null, 'org-1', T0],
+        );
+        const upgraded = await openStore(old.url, { logger: silentLogger() });
+        onTestFinished(() => upgraded.close());
+
+        await upgraded.migrate();
+
+        const names = await query<{ name: string }>(old, 'SELECT name FROM bridge_migration ORDER BY name');
+        expect(names.map((r) => r.name)).toEqual([
+          '0001-initial-schema',
+          '0002-user-tokens-and-outbox-messages',
+        ]);
+        await upgraded.createInstances([instanceRow('i-1')]);
+        await insertUserTokens(old, [userToken('u-1', 'i-1-token')]);
+        await upgraded.writeBatch(
+          [
+            write(runningRow('i-1', 1n), {
+              messages: [outboxMessage('k', 'p')],
+              revokeTokens: { userId: 'u-1', namePrefix: 'i-1-' },
+            }),
+          ],
+          { outbox: true },
+        );
+        expect((await upgraded.loadInstances(['i-1'])).get('i-1')).toEqual(
+          instanceRecord(runningRow('i-1', 1n)),
+        );
+        expect(await upgraded.pendingMessages(10)).toEqual([outboxMessage('k', 'p')]);
+        expect(await userTokenNames(old)).toEqual([]);
       });
 
       it('reports its capabilities', () => {
@@ -126,24 +183,22 @@ for (const kind of DATABASES) {
     describe('platform rows', () => {
       it('inserts workspaces, instances and prebuilds and leaves existing ids alone', async () => {
         await seed(['i-1']);
-        await store.createPrebuilds([prebuildRow('p-1')]);
+        await store.createPrebuilds([prebuildRow('p-1', { buildWorkspaceId: 'ws-i-1' })]);
 
         await store.createWorkspaces([
           workspaceRow('ws-i-1', { ownerId: 'someone-else' }),
           workspaceRow('ws-i-2'),
         ]);
         await store.createInstances([instanceRow('i-1', { phase: 'stopped' }), instanceRow('i-2')]);
-        await store.createPrebuilds([prebuildRow('p-1', { state: 'failed' })]);
+        await store.createPrebuilds([prebuildRow('p-1', { buildWorkspaceId: 'ws-i-1', state: 'failed' })]);
 
         const loaded = await store.loadInstances(['i-1', 'i-2']);
-        expect(loaded.get('i-1')).toEqual({
-          row: instanceRow('i-1'),
-          ownerId: 'owner-of-ws-i-1',
-          workspaceType: 'regular',
-          metrics: {},
-        });
-        expect(loaded.get('i-2')?.row).toEqual(instanceRow('i-2'));
-        expect(await store.findPrebuildByWorkspaceId('ws-p-1')).toEqual(prebuildRow('p-1'));
+        expect(loaded.get('i-1')).toEqual(
+          instanceRecord(instanceRow('i-1'), {
+            prebuild: prebuildRow('p-1', { buildWorkspaceId: 'ws-i-1' }),
+          }),
+        );
+        expect(loaded.get('i-2')).toEqual(instanceRecord(instanceRow('i-2')));
       });
     });
 
@@ -169,6 +224,41 @@ for (const kind of DATABASES) {
           metrics: null,
         });
         expect(await store.loadInstances([])).toEqual(new Map());
+      });
+
+      it('reads organization and prebuild with every record: the smallest prebuild id, or null', async () => {
+        await store.createWorkspaces([
+          workspaceRow('ws-pb', { type: 'prebuild', organizationId: null }),
+          workspaceRow('ws-reg', { organizationId: 'org-2' }),
+        ]);
+        await store.createInstances([
+          instanceRow('i-pb', { workspaceId: 'ws-pb' }),
+          instanceRow('i-reg', { workspaceId: 'ws-reg' }),
+        ]);
+        const first = prebuildRow('pb-a', {
+          buildWorkspaceId: 'ws-pb',
+          state: 'building',
+          statusVersion: 2n ** 62n,
+        });
+        await store.createPrebuilds([
+          prebuildRow('pb-b', { buildWorkspaceId: 'ws-pb' }),
+          first,
+          prebuildRow('pb-other', { buildWorkspaceId: 'ws-elsewhere' }),
+        ]);
+        const expected = [
+          instanceRecord(instanceRow('i-pb', { workspaceId: 'ws-pb' }), {
+            workspaceType: 'prebuild',
+            organizationId: null,
+            prebuild: first,
+          }),
+          instanceRecord(instanceRow('i-reg', { workspaceId: 'ws-reg' }), { organizationId: 'org-2' }),
+        ];
+
+        const loaded = await store.loadInstances(['i-pb', 'i-reg']);
+
+        expect([loaded.get('i-pb'), loaded.get('i-reg')]).toEqual(expected);
+        expect(await store.loadActiveInstances('eu-1')).toEqual(expected);
+        expect(await store.listInstances({ phases: ['pending'] })).toEqual(expected);
       });
 
       it('loads 1,000 ids in one call', async () => {
@@ -255,12 +345,9 @@ for (const kind of DATABASES) {
           conflicted: ['stale', 'unknown'],
         });
         const loaded = await store.loadInstances(['adopted', 'unknown']);
-        expect(loaded.get('adopted')).toEqual({
-          row: runningRow('adopted', 3n),
-          ownerId: 'owner-of-ws-adopted',
-          workspaceType: 'regular',
-          metrics: { image: { totalSize: 7 } },
-        });
+        expect(loaded.get('adopted')).toEqual(
+          instanceRecord(runningRow('adopted', 3n), { metrics: { image: { totalSize: 7 } } }),
+        );
         expect(loaded.has('unknown')).toBe(false);
         const pending = await store.pendingNotifications(10);
         expect(pending.map((n) => n.instanceID).sort()).toEqual(['adopted', 'adopted-2', 'known']);
@@ -365,22 +452,34 @@ for (const kind of DATABASES) {
 
       it('writes nothing when the transaction fails', async () => {
         await seed(['i-1']);
+        const stored = prebuildRow('p-1', { buildWorkspaceId: 'ws-i-1' });
+        await store.createPrebuilds([stored]);
+        await insertUserTokens(db, [userToken('u-1', 'i-1-a')]);
         const invalid = runningRow('i-bad', 1n, { phase: 'exploded' as InstancePhase });
 
         await expect(
           store.writeBatch(
             [
-              write(runningRow('i-1', 1n), { metrics: { image: { totalSize: 1 } } }),
-              write(invalid, { adopt: { workspace: workspaceRow('ws-i-bad') } }),
+              write(runningRow('i-1', 1n), {
+                metrics: { image: { totalSize: 1 } },
+                prebuild: { ...stored, state: 'building', statusVersion: 1n },
+                messages: [outboxMessage('k-1', 'p')],
+                revokeTokens: { userId: 'u-1', namePrefix: 'i-1-' },
+              }),
+              write(invalid, {
+                adopt: { workspace: workspaceRow('ws-i-bad'), prebuild: prebuildRow('p-bad') },
+              }),
             ],
             { outbox: true },
           ),
         ).rejects.toThrow();
 
         const record = (await store.loadInstances(['i-1'])).get('i-1');
-        expect(record?.row).toEqual(instanceRow('i-1'));
-        expect(record?.metrics).toEqual({});
+        expect(record).toEqual(instanceRecord(instanceRow('i-1'), { prebuild: stored }));
         expect(await store.pendingNotifications(10)).toEqual([]);
+        expect(await store.pendingMessages(10)).toEqual([]);
+        expect(await userTokenNames(db)).toEqual(['u-1/i-1-a']);
+        expect(await store.countPrebuildsByState()).toEqual(new Map([['queued', 1]]));
         expect(await query(db, "SELECT id FROM workspaces WHERE id = 'ws-i-bad'")).toEqual([]);
       });
     });
@@ -404,8 +503,7 @@ for (const kind of DATABASES) {
         for (const id of ['third', 'first', 'second']) {
           await store.writeBatch([write(runningRow(id, 1n))], { outbox: true });
           // created_at must differ between batches for the order to be observable.
-          const before = new Date().toISOString();
-          while (new Date().toISOString() === before) await Promise.resolve();
+          await nextMillisecond();
         }
 
         expect((await store.pendingNotifications(2)).map((n) => n.instanceID)).toEqual(['third', 'first']);
@@ -416,23 +514,239 @@ for (const kind of DATABASES) {
       });
     });
 
+    describe('message outbox', () => {
+      it('records messages of applied writes only with outbox on, coalesced by key', async () => {
+        await seed(['a', 'b']);
+        await store.writeBatch([write(runningRow('a', 1n), { messages: [outboxMessage('k-off', 'x')] })], {
+          outbox: false,
+        });
+        await store.writeBatch(
+          [
+            write(runningRow('a', 2n), {
+              messages: [outboxMessage('k-2', 'a2'), outboxMessage('k-1', 'a1')],
+            }),
+            write(runningRow('b', 1n), { messages: [] }),
+          ],
+          { outbox: true },
+        );
+        await nextMillisecond();
+
+        await store.writeBatch(
+          [
+            write(runningRow('a', 3n), {
+              messages: [outboxMessage('k-0', 'a0'), outboxMessage('k-2', 'a2-newer', 'chan:other')],
+            }),
+          ],
+          { outbox: true },
+        );
+
+        // k-2 keeps the time of its first pending message, so it stays ahead of k-0.
+        expect(await store.pendingMessages(10)).toEqual([
+          outboxMessage('k-1', 'a1'),
+          outboxMessage('k-2', 'a2-newer', 'chan:other'),
+          outboxMessage('k-0', 'a0'),
+        ]);
+      });
+
+      it('hands out messages oldest first, up to the limit, until acknowledged', async () => {
+        await seed(['a']);
+        for (const [version, key] of [
+          [1n, 'k-c'],
+          [2n, 'k-a'],
+          [3n, 'k-b'],
+        ] as const) {
+          await store.writeBatch([write(runningRow('a', version), { messages: [outboxMessage(key, key)] })], {
+            outbox: true,
+          });
+          await nextMillisecond();
+        }
+
+        expect((await store.pendingMessages(2)).map((m) => m.key)).toEqual(['k-c', 'k-a']);
+        await store.ackMessages(['k-c', 'unknown']);
+        await store.ackMessages([]);
+        expect((await store.pendingMessages(10)).map((m) => m.key)).toEqual(['k-a', 'k-b']);
+        await store.ackMessages(['k-a', 'k-b']);
+        expect(await store.pendingMessages(10)).toEqual([]);
+      });
+
+      it('keeps the last write of a key repeated across one batch instead of failing', async () => {
+        await seed(['a', 'b']);
+
+        const result = await store.writeBatch(
+          [
+            write(runningRow('a', 1n), { messages: [outboxMessage('k', 'from-a')] }),
+            write(runningRow('b', 1n), { messages: [outboxMessage('k', 'from-b')] }),
+          ],
+          { outbox: true },
+        );
+
+        expect(result.applied).toEqual(['a', 'b']);
+        expect(await store.pendingMessages(10)).toEqual([outboxMessage('k', 'from-b')]);
+      });
+
+      it('keeps payload text byte for byte', async () => {
+        await seed(['a']);
+        const payload = '{"b":1,  "a":"ünï\\u0000\n", "n":12345678901234567890}';
+
+        await store.writeBatch([write(runningRow('a', 1n), { messages: [outboxMessage('k', payload)] })], {
+          outbox: true,
+        });
+
+        expect((await store.pendingMessages(1))[0]?.payload).toBe(payload);
+      });
+    });
+
     describe('prebuilds', () => {
-      it('finds by build workspace and updates unless the stored version is newer', async () => {
-        await store.createPrebuilds([prebuildRow('p-1', { statusVersion: 5n })]);
-        const building = prebuildRow('p-1', { state: 'building', statusVersion: 5n });
-        const done = prebuildRow('p-1', { state: 'available', snapshot: 'snap-1', statusVersion: 2n ** 60n });
+      it('writes the prebuild of an applied write unless the stored version is newer', async () => {
+        const big = 2n ** 60n;
+        await seed(['i-eq', 'i-new', 'i-old']);
+        const stored = (id: string, statusVersion: bigint) =>
+          prebuildRow(id, { buildWorkspaceId: `ws-i-${id}`, statusVersion });
+        await store.createPrebuilds([stored('eq', 5n), stored('new', 5n), stored('old', big)]);
+        const building = { ...stored('eq', 5n), state: 'building' as const, snapshot: 'snap-0' };
+        const done = { ...stored('new', big), state: 'available' as const, snapshot: 'snap-1' };
 
-        expect(await store.updatePrebuild(building)).toBe(true);
-        expect(await store.updatePrebuild(done)).toBe(true);
-        expect(
-          await store.updatePrebuild(
-            prebuildRow('p-1', { state: 'failed', error: 'late', statusVersion: 6n }),
-          ),
-        ).toBe(false);
-        expect(await store.updatePrebuild(prebuildRow('p-missing'))).toBe(false);
+        const result = await store.writeBatch(
+          [
+            write(runningRow('i-eq', 1n), { prebuild: building }),
+            write(runningRow('i-new', 1n), { prebuild: done }),
+            // 2^60 - 1 and 2^60 are one number apart only as int64; as JS numbers they are equal.
+            write(runningRow('i-old', 1n), {
+              prebuild: { ...stored('old', big - 1n), state: 'failed', error: 'late' },
+            }),
+          ],
+          { outbox: false },
+        );
 
-        expect(await store.findPrebuildByWorkspaceId('ws-p-1')).toEqual(done);
-        expect(await store.findPrebuildByWorkspaceId('ws-none')).toBeUndefined();
+        expect(result.applied).toEqual(['i-eq', 'i-new', 'i-old']);
+        const loaded = await store.loadInstances(['i-eq', 'i-new', 'i-old']);
+        expect(loaded.get('i-eq')?.prebuild).toEqual(building);
+        expect(loaded.get('i-new')?.prebuild).toEqual(done);
+        expect(loaded.get('i-old')?.prebuild).toEqual(stored('old', big));
+      });
+
+      it('updates only an existing prebuild: an update alone inserts nothing', async () => {
+        await seed(['i-1']);
+
+        await store.writeBatch([write(runningRow('i-1', 1n), { prebuild: prebuildRow('p-none') })], {
+          outbox: false,
+        });
+
+        expect(await store.countPrebuildsByState()).toEqual(new Map());
+      });
+
+      it('adopts a prebuild: inserted if absent, an existing one left alone, then the update applied', async () => {
+        const existing = prebuildRow('p-old', {
+          buildWorkspaceId: 'ws-old',
+          state: 'building',
+          statusVersion: 5n,
+        });
+        await store.createPrebuilds([existing]);
+        const adopt = (id: string, prebuild: ReturnType<typeof prebuildRow>) => ({
+          adopt: { workspace: workspaceRow(`ws-${id}`, { type: 'prebuild' as const }), prebuild },
+        });
+        const queued = (id: string, statusVersion = 0n) =>
+          prebuildRow(`p-${id}`, { buildWorkspaceId: `ws-${id}`, statusVersion });
+        const row = (id: string) => runningRow(id, 1n, { workspaceId: `ws-${id}` });
+        const updated = { ...queued('new'), state: 'building' as const, statusVersion: 3n };
+        const ignoredAdopt = { ...queued('old'), projectId: 'would-be', state: 'queued' as const };
+        const finished = { ...existing, state: 'available' as const, snapshot: 's', statusVersion: 6n };
+
+        await store.writeBatch(
+          [
+            write(row('new'), { ...adopt('new', queued('new')), prebuild: updated }),
+            write(row('old'), { ...adopt('old', ignoredAdopt), prebuild: finished }),
+            write(row('plain'), adopt('plain', queued('plain'))),
+            write(row('older'), {
+              ...adopt('older', queued('older', 5n)),
+              prebuild: { ...queued('older', 4n), state: 'failed' },
+            }),
+          ],
+          { outbox: false },
+        );
+
+        const loaded = await store.loadInstances(['new', 'old', 'plain', 'older']);
+        expect(loaded.get('new')?.prebuild).toEqual(updated);
+        expect(loaded.get('old')?.prebuild).toEqual(finished);
+        expect(loaded.get('plain')?.prebuild).toEqual(queued('plain'));
+        expect(loaded.get('older')?.prebuild).toEqual(queued('older', 5n));
+      });
+
+      it('writes nothing a refused instance write carries', async () => {
+        await seed(['i-1']);
+        await store.writeBatch([write(runningRow('i-1', 9n))], { outbox: false });
+        const stored = prebuildRow('p-1', { buildWorkspaceId: 'ws-i-1' });
+        await store.createPrebuilds([stored]);
+        await insertUserTokens(db, [userToken('u-1', 'i-1-a')]);
+
+        const result = await store.writeBatch(
+          [
+            write(runningRow('i-1', 8n), {
+              adopt: { workspace: workspaceRow('ws-i-1'), prebuild: prebuildRow('p-adopted') },
+              prebuild: { ...stored, state: 'failed', statusVersion: 8n },
+              messages: [outboxMessage('k-1', 'p')],
+              revokeTokens: { userId: 'u-1', namePrefix: 'i-1-' },
+            }),
+          ],
+          { outbox: true },
+        );
+
+        expect(result).toEqual({ applied: [], conflicted: ['i-1'] });
+        expect((await store.loadInstances(['i-1'])).get('i-1')?.prebuild).toEqual(stored);
+        expect(await store.countPrebuildsByState()).toEqual(new Map([['queued', 1]]));
+        expect(await store.pendingNotifications(10)).toEqual([]);
+        expect(await store.pendingMessages(10)).toEqual([]);
+        expect(await userTokenNames(db)).toEqual(['u-1/i-1-a']);
+      });
+
+      it('counts prebuilds per state', async () => {
+        expect(await store.countPrebuildsByState()).toEqual(new Map());
+        await store.createPrebuilds([
+          prebuildRow('p-1', { state: 'building' }),
+          prebuildRow('p-2', { state: 'available' }),
+          prebuildRow('p-3', { state: 'building' }),
+        ]);
+
+        expect(await store.countPrebuildsByState()).toEqual(
+          new Map<PrebuildState, number>([
+            ['available', 1],
+            ['building', 2],
+          ]),
+        );
+      });
+    });
+
+    describe('token revocation', () => {
+      it("deletes exactly the user's tokens whose name starts with the prefix, taken literally", async () => {
+        await seed(['inst_1', 'pct']);
+        await insertUserTokens(db, [
+          userToken('u-1', 'inst_1-a'),
+          userToken('u-1', 'inst_1-b'),
+          userToken('u-1', 'instX1-like-match'),
+          userToken('u-1', 'inst_1'),
+          userToken('u-1', 'INST_1-upper'),
+          userToken('u-1', 'inst_2-other-instance'),
+          userToken('u-2', 'inst_1-other-user'),
+          userToken('u-3', '50%-a'),
+          userToken('u-3', '50xx-like-match'),
+        ]);
+
+        await store.writeBatch(
+          [
+            write(runningRow('inst_1', 1n), { revokeTokens: { userId: 'u-1', namePrefix: 'inst_1-' } }),
+            write(runningRow('pct', 1n), { revokeTokens: { userId: 'u-3', namePrefix: '50%-' } }),
+          ],
+          { outbox: false },
+        );
+
+        expect(await userTokenNames(db)).toEqual([
+          'u-1/INST_1-upper',
+          'u-1/instX1-like-match',
+          'u-1/inst_1',
+          'u-1/inst_2-other-instance',
+          'u-2/inst_1-other-user',
+          'u-3/50xx-like-match',
+        ]);
       });
     });
 

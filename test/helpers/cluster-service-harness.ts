@@ -2,7 +2,13 @@
  * A real ClusterServiceServer on 127.0.0.1:0 over a real store, with recording fakes for the
  * reconciler hooks, and a generated ClusterServiceClient with promise wrappers.
  */
-import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type ChannelCredentials,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { ClusterServiceServer } from '../../src/cluster-api/cluster-service-server.js';
 import type { ClusterServiceDeps } from '../../src/cluster-api/deps.js';
 import { describeClusterWith } from '../../src/wsman/describe-cluster.js';
@@ -74,6 +80,7 @@ export async function startHarness(kind: DatabaseKind, options: HarnessOptions =
         await options.onChanged?.(name);
       },
       stopClusterInstances: async (name, reason) => {
+        // The real engine is tested with the whole bridge; here only the call is recorded.
         stopCalls.push({ name, reason });
         const open = await store.listInstances({ clusterName: name });
         return open.filter((i) => i.row.phase !== 'stopped').length;
@@ -110,11 +117,19 @@ export async function startHarness(kind: DatabaseKind, options: HarnessOptions =
 export class ApiClient {
   readonly raw: ClusterServiceClient;
   readonly #metadata: () => Metadata;
+  readonly #deadlineMs: number | undefined;
 
   constructor(
     address: string,
-    options: { credentials?: ChannelCredentials; token?: string; serverName?: string } = {},
+    options: {
+      credentials?: ChannelCredentials;
+      token?: string;
+      serverName?: string;
+      /** Deadline of each call. @default none */
+      deadlineMs?: number;
+    } = {},
   ) {
+    this.#deadlineMs = options.deadlineMs;
     this.raw = new ClusterServiceClient(
       address,
       options.credentials ?? credentials.createInsecure(),
@@ -129,26 +144,26 @@ export class ApiClient {
   }
 
   register(request: Partial<RegisterRequest>): Promise<void> {
-    return this.#call((md, cb) => this.raw.register(RegisterRequest.fromPartial(request), md, cb)).then(
+    return this.#call((md, o, cb) => this.raw.register(RegisterRequest.fromPartial(request), md, o, cb)).then(
       () => undefined,
     );
   }
 
   update(request: Partial<UpdateRequest>): Promise<void> {
-    return this.#call((md, cb) => this.raw.update(UpdateRequest.fromPartial(request), md, cb)).then(
+    return this.#call((md, o, cb) => this.raw.update(UpdateRequest.fromPartial(request), md, o, cb)).then(
       () => undefined,
     );
   }
 
   deregister(name: string, force = false): Promise<void> {
-    return this.#call((md, cb) =>
-      this.raw.deregister(DeregisterRequest.fromPartial({ name, force }), md, cb),
+    return this.#call((md, o, cb) =>
+      this.raw.deregister(DeregisterRequest.fromPartial({ name, force }), md, o, cb),
     ).then(() => undefined);
   }
 
   async list(): Promise<ClusterStatus[]> {
-    const response = await this.#call<ListResponse>((md, cb) =>
-      this.raw.list(ListRequest.fromPartial({}), md, cb),
+    const response = await this.#call<ListResponse>((md, o, cb) =>
+      this.raw.list(ListRequest.fromPartial({}), md, o, cb),
     );
     return response.status;
   }
@@ -158,10 +173,15 @@ export class ApiClient {
   }
 
   #call<Res>(
-    invoke: (md: Metadata, cb: (error: ServiceError | null, res: Res) => void) => unknown,
+    invoke: (
+      md: Metadata,
+      options: Partial<CallOptions>,
+      cb: (error: ServiceError | null, res: Res) => void,
+    ) => unknown,
   ): Promise<Res> {
+    const options = this.#deadlineMs === undefined ? {} : { deadline: Date.now() + this.#deadlineMs };
     return new Promise((resolve, reject) => {
-      invoke(this.#metadata(), (error, res) => (error ? reject(error) : resolve(res)));
+      invoke(this.#metadata(), options, (error, res) => (error ? reject(error) : resolve(res)));
     });
   }
 }

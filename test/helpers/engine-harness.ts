@@ -5,7 +5,7 @@
 import { silentLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { InstanceNotification, Store } from '../../src/store/ports.js';
+import type { InstanceNotification, OutboxMessage, Store } from '../../src/store/ports.js';
 import { reduceStatus } from '../../src/sync/status-reducer.js';
 import { SyncEngine } from '../../src/sync/sync-engine.js';
 import { validateStatus } from '../../src/sync/validate-status.js';
@@ -19,6 +19,8 @@ export interface EngineHarness {
   engine: SyncEngine;
   metrics: Metrics;
   notifications: InstanceNotification[];
+  /** Prebuild, headless and lifecycle messages handed over after commit, in order. */
+  messages: OutboxMessage[];
   close(): Promise<void>;
 }
 
@@ -33,9 +35,13 @@ export async function engineHarness(
   const store = options.store ? options.store(real) : real;
   const metrics = createMetrics({ defaultMetrics: false });
   const notifications: InstanceNotification[] = [];
+  const messages: OutboxMessage[] = [];
   const engine = new SyncEngine({
     store,
-    notify: (n) => notifications.push(...n),
+    notify: (committed) => {
+      messages.push(...committed.messages);
+      notifications.push(...committed.instances);
+    },
     validate: validateStatus,
     reduce: reduceStatus,
     logger: silentLogger(),
@@ -49,6 +55,7 @@ export async function engineHarness(
     engine,
     metrics,
     notifications,
+    messages,
     close: async () => {
       engine.stop();
       await real.close();

@@ -15,6 +15,7 @@ import type {
   InstanceMetrics,
   InstanceRecord,
   InstanceRow,
+  PrebuildRow,
   WorkspaceType as PlatformType,
 } from '../../src/store/types.js';
 
@@ -78,7 +79,9 @@ export interface InstanceRecordOverrides {
   row?: Partial<InstanceRow>;
   ownerId?: string;
   workspaceType?: PlatformType;
+  organizationId?: string | null;
   metrics?: InstanceMetrics | null;
+  prebuild?: PrebuildRow | null;
 }
 
 /** A stored instance as the platform creates it (phase `pending`, no version yet), with overrides. */
@@ -103,6 +106,8 @@ export function instanceRecord(overrides: InstanceRecordOverrides = {}): Instanc
     row,
     ownerId: overrides.ownerId ?? 'user-1',
     workspaceType: overrides.workspaceType ?? 'regular',
+    organizationId: overrides.organizationId ?? null,
     metrics: overrides.metrics ?? null,
+    prebuild: overrides.prebuild ?? null,
   };
 }

@@ -145,7 +145,7 @@ for (const kind of DATABASES) {
       await api.deregister('eu-sim', true);
       const row = (await bridge.store.loadInstances(['i-1'])).get('i-1')?.row;
       expect(row?.phase).toBe('stopped');
-      expect(row?.status.message).toMatch(/eu-sim/);
+      expect(row?.status.message).toBe('Stopped by ws-manager-bridge. Previously in phase running');
       expect(bridge.supervisor.states().has('eu-sim')).toBe(false);
       expect(await bridge.store.getCluster('eu-sim')).toBeUndefined();
       expect(
@@ -153,6 +153,46 @@ for (const kind of DATABASES) {
           workspace_cluster: 'eu-sim',
         }),
       ).toBe(0);
+    });
+
+    it('a forced deregister waits for its own stops only, while another cluster streams at full speed', async () => {
+      const db = await createTestDatabase(kind);
+      cleanups.push(() => db.drop());
+      const busy = await tlsSimulator();
+      const quiet = await tlsSimulator();
+      const { bridge } = await bridgeOn(db);
+      const api = new ApiClient(`127.0.0.1:${bridge.clusterServicePort}`, { deadlineMs: 10_000 });
+      cleanups.push(() => api.close());
+      await api.register({ name: 'busy', url: busy.url, tls: clusterTlsOf(pki) });
+      await api.register({ name: 'quiet', url: quiet.url, tls: clusterTlsOf(pki) });
+      const ids = ['q-1', 'q-2', 'q-3'];
+      for (const id of ids) quiet.sim.startWorkspace(startRequest(id));
+      await vi.waitFor(
+        async () => {
+          const rows = await bridge.store.loadInstances(ids);
+          expect(ids.map((id) => rows.get(id)?.row.phase)).toEqual(['running', 'running', 'running']);
+        },
+        { timeout: 10_000 },
+      );
+      const abort = new AbortController();
+      const loadRun = busy.sim.runLoad({ workspaces: 2000, updatesPerSecond: 0, signal: abort.signal });
+      cleanups.push(async () => {
+        abort.abort();
+        await loadRun;
+      });
+      // The other cluster keeps the engine busy all the time: there is always something to write.
+      await vi.waitFor(() => expect(bridge.engine.applied).toBeGreaterThan(2000), { timeout: 20_000 });
+      const appliedBefore = bridge.engine.applied;
+
+      // Within the call's 10 s deadline: the stops of `quiet` do not wait for `busy` to go quiet.
+      await api.deregister('quiet', true);
+
+      expect(bridge.engine.applied).toBeGreaterThan(appliedBefore);
+      expect(bridge.engine.dirty + bridge.engine.tracked).toBeGreaterThan(0);
+      const rows = await bridge.store.loadInstances(ids);
+      expect(ids.map((id) => rows.get(id)?.row.phase)).toEqual(['stopped', 'stopped', 'stopped']);
+      expect(await bridge.store.getCluster('quiet')).toBeUndefined();
+      expect(bridge.supervisor.states().get('busy')).toBe('streaming');
     });
 
     it('follows rows written by another party: insert, URL change, delete; refreshes classes', async () => {

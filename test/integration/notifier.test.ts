@@ -8,7 +8,7 @@ import type { BackoffOptions } from '../../src/lifecycle/backoff.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import { InProcessPublisher } from '../../src/pubsub/in-process-publisher.js';
 import { Notifier, type NotificationType, type NotifierOptions } from '../../src/pubsub/notifier.js';
-import { headlessEventMessage, prebuildUpdateMessage } from '../../src/pubsub/payloads.js';
+import { headlessMessage, prebuildMessage } from '../../src/pubsub/payloads.js';
 import type { Publisher } from '../../src/pubsub/ports.js';
 import { RedisPublisher } from '../../src/pubsub/redis-publisher.js';
 import type { InstanceNotification } from '../../src/store/ports.js';
@@ -127,18 +127,27 @@ describe('Notifier over Redis', () => {
       onPublished: published.hook,
     });
     await n.start();
-    const headless = headlessEventMessage({ type: 'finish-success', workspaceID: 'ws-1' }, hCh);
-    const prebuild = prebuildUpdateMessage(
+    const started = headlessMessage('inst-1', { type: 'started', workspaceID: 'ws-1' }, hCh);
+    const headless = headlessMessage('inst-1', { type: 'finish-success', workspaceID: 'ws-1' }, hCh);
+    const prebuild = prebuildMessage(
+      'inst-1',
       { projectID: 'p-1', prebuildID: 'pb-1', status: 'available', workspaceID: 'ws-1' },
       pCh,
     );
-    n.notifyMessages([headless, headless], 'headless');
-    n.notifyMessages([prebuild], 'prebuild');
+    // The second headless message of the instance replaces the first while both wait.
+    n.notifyMessages([started, headless]);
+    n.notifyMessages([prebuild]);
     n.notifyInstances([inst('1')]);
-    await inbox.waitForCount(4);
-    expect(inbox.messages).toEqual([headless, headless, prebuild, { channel: iCh, payload: payloadOf('1') }]);
-    expect(published.total(true)).toBe(4);
+    await inbox.waitForCount(3);
+    const sent = (m: { channel: string; payload: string }) => ({ channel: m.channel, payload: m.payload });
+    expect(inbox.messages).toEqual([
+      sent(headless),
+      sent(prebuild),
+      { channel: iCh, payload: payloadOf('1') },
+    ]);
+    expect(published.total(true)).toBe(3);
     expect(published.calls.some(([type]) => type === 'headless')).toBe(true);
+    expect(published.calls.some(([type]) => type === 'prebuild')).toBe(true);
   });
 
   it('keeps notifications through a Redis outage, coalesced, and delivers them after recovery', async () => {

@@ -154,11 +154,14 @@ for (const kind of DATABASES) {
       h.engine.status('eu-1', status('a', 10n, WorkspacePhase.RUNNING));
       await h.engine.whenIdle();
       const records = await h.store.listInstances({ clusterName: 'eu-1' });
-      const marked = await h.engine.stopInstances(records, 'cluster eu-1 was deregistered');
+      const reason = 'cluster eu-1 was deregistered';
+      const marked = await h.engine.stopInstances(records.map((record) => ({ record, reason })));
       expect(marked).toBe(2);
       const rows = await h.store.loadInstances(['a', 'b']);
       expect(rows.get('a')?.row.phase).toBe('stopped');
-      expect(rows.get('a')?.row.status.message).toMatch(/deregistered.*Previously in phase running/);
+      expect(rows.get('a')?.row.status.message).toBe(
+        'Stopped by ws-manager-bridge. Previously in phase running',
+      );
       expect(rows.get('b')?.row.phase).toBe('stopped');
       expect(
         await metricValue(h.metrics, 'gitpod_ws_instances_marked_stopped_total', {

@@ -10,9 +10,14 @@ function row(id: string, version: bigint): InstanceRow {
   return instanceRow(id, { phase: 'running', statusVersion: version, clusterName: 'c' });
 }
 
-function pending(id: string, version: bigint, extra: Partial<InstanceWrite> = {}): PendingWrite {
+function pending(
+  id: string,
+  version: bigint,
+  extra: Partial<InstanceWrite> = {},
+  settle: ((committed: boolean) => void)[] = [],
+): PendingWrite {
   const notify = { ownerID: 'o', instanceID: id, workspaceID: `ws-${id}` };
-  return { write: { row: row(id, version), notify, ...extra }, notify, receivedAt: [performance.now()] };
+  return { write: { row: row(id, version), notify, ...extra }, receivedAt: [performance.now()], settle };
 }
 
 /** A store double that records batches and fails on demand: unit scope, the real adapters have their own suite. */
@@ -55,8 +60,8 @@ function setup(maxBatchSize = 100) {
     backoff: { initialMs: 1, maxMs: 5, factor: 2 },
     onCommitted: (applied) =>
       committed.push(...applied.map((p) => `${p.write.row.id}@${p.write.row.statusVersion}`)),
-    onConflicted: (ids) => conflicted.push(...ids),
-    onRejected: (id) => rejected.push(id),
+    onConflicted: (writes) => conflicted.push(...writes.map((p) => p.write.row.id)),
+    onRejected: (write) => rejected.push(write.write.row.id),
   });
   return { store, batcher, committed, conflicted, rejected };
 }
@@ -114,5 +119,58 @@ describe('WriteBatcher', () => {
     await batcher.whenIdle();
     expect(conflicted).toEqual(['old']);
     expect(committed).toEqual(['new@1']);
+  });
+
+  it('folds the side effects of queued writes: newest prebuild, older revocation, messages once per key', async () => {
+    const { store, batcher } = setup();
+    const prebuild = (state: 'building' | 'available') => ({
+      id: 'pb-a',
+      buildWorkspaceId: 'ws-a',
+      projectId: null,
+      state,
+      snapshot: null,
+      error: null,
+      statusVersion: 1n,
+    });
+    const msg = (key: string, payload: string) => ({ key, channel: 'chan:x', payload });
+    batcher.submit(
+      pending('a', 1n, {
+        prebuild: prebuild('building'),
+        messages: [msg('headless:a', 'started'), msg('lifecycle:run-a', 'running')],
+        revokeTokens: { userId: 'o', namePrefix: 'a-' },
+      }),
+    );
+    batcher.submit(
+      pending('a', 2n, { prebuild: prebuild('available'), messages: [msg('headless:a', 'done')] }),
+    );
+    batcher.submit(pending('a', 3n));
+    await batcher.whenIdle();
+    const [write] = store.batches[0] ?? [];
+    expect(write?.row.statusVersion).toBe(3n);
+    expect(write?.prebuild?.state).toBe('available');
+    expect(write?.revokeTokens).toEqual({ userId: 'o', namePrefix: 'a-' });
+    expect(write?.messages).toEqual([msg('lifecycle:run-a', 'running'), msg('headless:a', 'done')]);
+  });
+
+  it('tells each waiter once whether its write committed: folded, conflicted, refused, or given up at stop', async () => {
+    const { store, batcher } = setup();
+    const outcomes: string[] = [];
+    const waiter = (label: string) => (committed: boolean) => outcomes.push(`${label}:${committed}`);
+    store.conflict.add('old');
+    store.poison.add('bad');
+    batcher.submit(pending('a', 1n, {}, [waiter('a1')]));
+    batcher.submit(pending('a', 2n, {}, [waiter('a2')]));
+    batcher.submit(pending('old', 1n, {}, [waiter('old')]));
+    batcher.submit(pending('bad', 1n, {}, [waiter('bad')]));
+    await batcher.whenIdle();
+    expect(outcomes.sort()).toEqual(['a1:true', 'a2:true', 'bad:false', 'old:false']);
+    outcomes.length = 0;
+    store.down = true;
+    batcher.submit(pending('late', 1n, {}, [waiter('late')]));
+    await new Promise((r) => setTimeout(r, 20));
+    batcher.stop();
+    await new Promise((r) => setTimeout(r, 20));
+    batcher.submit(pending('after', 1n, {}, [waiter('after')]));
+    expect(outcomes.sort()).toEqual(['after:false', 'late:false']);
   });
 });

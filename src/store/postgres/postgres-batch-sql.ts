@@ -1,14 +1,18 @@
 /**
  * The PostgreSQL batch write: one statement, so one round trip and one implicit transaction for the
- * whole batch, whatever its size. The batch arrives as a single JSON parameter and is expanded with
- * jsonb_to_recordset (about 40 % faster here than json_to_recordset, which re-scans the text for
- * every column); data-modifying CTEs then touch each table once.
+ * whole batch, whatever its size. The batch arrives as a single JSON parameter (`encodeBatch`) and is
+ * expanded with jsonb_to_recordset (about 40 % faster here than json_to_recordset, which re-scans the
+ * text for every column); data-modifying CTEs then write each table.
  *
  * All CTEs see the same snapshot: `adopted` only inserts ids `updated` could not see, so an id lands
  * in at most one of them. Under READ COMMITTED a row changed by a concurrent writer is re-checked
  * against `status_version` before the update, so the version condition holds across replicas.
+ * Everything after `applied` joins it: a refused instance write writes nothing else.
+ *
+ * Prebuilds: `prebuild_updates` keeps the newest update per prebuild id. `updated_prebuilds` cannot
+ * see a row `new_prebuilds` inserts (same snapshot), so an adopted prebuild is inserted with that
+ * update already applied when the update is not older; an existing one gets the ordinary update.
  */
-import type { InstanceWrite } from '../ports.js';
 
 /** Name under which pg prepares the statement once per connection. */
 export const WRITE_BATCH_STATEMENT = 'wsb_write_batch';
@@ -22,7 +26,12 @@ WITH input AS (
     stopping_time timestamptz, stopped_time timestamptz, ide_url text, status jsonb, updated_at timestamptz,
     metrics jsonb,
     ws_id text, ws_owner_id text, ws_type text, ws_project_id text, ws_organization_id text, ws_created_at timestamptz,
-    n_instance_id text, n_owner_id text, n_workspace_id text)
+    ap_id text, ap_build_workspace_id text, ap_project_id text, ap_state text, ap_snapshot text, ap_error text,
+    ap_status_version bigint,
+    pb_id text, pb_state text, pb_snapshot text, pb_error text, pb_status_version bigint,
+    rt_user_id text, rt_name_prefix text,
+    n_instance_id text, n_owner_id text, n_workspace_id text,
+    messages jsonb)
 ),
 new_workspaces AS (
   INSERT INTO workspaces (id, owner_id, type, project_id, organization_id, created_at)
@@ -55,48 +64,47 @@ new_metrics AS (
   SELECT i.id, i.metrics FROM input i JOIN applied a ON a.id = i.id WHERE i.metrics IS NOT NULL
   ON CONFLICT (instance_id) DO UPDATE SET metrics = excluded.metrics
 ),
+prebuild_updates AS (
+  SELECT DISTINCT ON (i.pb_id) i.pb_id AS id, i.pb_state AS state, i.pb_snapshot AS snapshot,
+    i.pb_error AS error, i.pb_status_version AS status_version
+  FROM input i JOIN applied a ON a.id = i.id WHERE i.pb_id IS NOT NULL
+  ORDER BY i.pb_id, i.pb_status_version DESC
+),
+new_prebuilds AS (
+  INSERT INTO prebuilt_workspaces (id, build_workspace_id, project_id, state, snapshot, error, status_version)
+  SELECT DISTINCT ON (i.ap_id) i.ap_id, i.ap_build_workspace_id, i.ap_project_id,
+    CASE WHEN u.id IS NULL THEN i.ap_state ELSE u.state END,
+    CASE WHEN u.id IS NULL THEN i.ap_snapshot ELSE u.snapshot END,
+    CASE WHEN u.id IS NULL THEN i.ap_error ELSE u.error END,
+    CASE WHEN u.id IS NULL THEN i.ap_status_version ELSE u.status_version END
+  FROM input i JOIN applied a ON a.id = i.id
+  LEFT JOIN prebuild_updates u ON u.id = i.ap_id AND u.status_version >= i.ap_status_version
+  WHERE i.ap_id IS NOT NULL
+  ON CONFLICT (id) DO NOTHING
+),
+updated_prebuilds AS (
+  UPDATE prebuilt_workspaces p SET
+    state = u.state, snapshot = u.snapshot, error = u.error, status_version = u.status_version
+  FROM prebuild_updates u
+  WHERE p.id = u.id AND p.status_version <= u.status_version
+),
+revoked_tokens AS (
+  DELETE FROM user_tokens t USING input i JOIN applied a ON a.id = i.id
+  WHERE t.user_id = i.rt_user_id AND starts_with(t.name, i.rt_name_prefix)
+),
 new_outbox AS (
   INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at)
   SELECT i.n_instance_id, i.n_owner_id, i.n_workspace_id, now()
   FROM input i JOIN applied a ON a.id = i.id WHERE i.n_instance_id IS NOT NULL
   ON CONFLICT (instance_id) DO UPDATE SET owner_id = excluded.owner_id, workspace_id = excluded.workspace_id
+),
+new_messages AS (
+  INSERT INTO bridge_outbox_messages (key, channel, payload, created_at)
+  SELECT DISTINCT ON (m.key) m.key, m.channel, m.payload, now()
+  FROM input i JOIN applied a ON a.id = i.id
+  CROSS JOIN LATERAL jsonb_to_recordset(i.messages) AS m(key text, channel text, payload text, seq integer)
+  WHERE i.messages IS NOT NULL
+  ORDER BY m.key, m.seq DESC
+  ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, payload = excluded.payload
 )
 SELECT id FROM applied`;
-
-/**
- * The batch as the JSON text `WRITE_BATCH_SQL` expects. Versions go as decimal strings so that
- * values above 2^53 reach the bigint column exactly; `notify` is left out unless `outbox` is set.
- */
-export function encodeBatch(writes: readonly InstanceWrite[], outbox: boolean): string {
-  return JSON.stringify(
-    writes.map(({ row, metrics, adopt, notify }) => {
-      const ws = adopt?.workspace;
-      const n = outbox ? notify : undefined;
-      return {
-        id: row.id,
-        workspace_id: row.workspaceId,
-        cluster_name: row.clusterName,
-        phase: row.phase,
-        status_version: row.statusVersion.toString(),
-        creation_time: row.creationTime,
-        deployed_time: row.deployedTime,
-        started_time: row.startedTime,
-        stopping_time: row.stoppingTime,
-        stopped_time: row.stoppedTime,
-        ide_url: row.ideUrl,
-        status: row.status,
-        updated_at: row.updatedAt,
-        metrics: metrics ?? null,
-        ws_id: ws?.id ?? null,
-        ws_owner_id: ws?.ownerId ?? null,
-        ws_type: ws?.type ?? null,
-        ws_project_id: ws?.projectId ?? null,
-        ws_organization_id: ws?.organizationId ?? null,
-        ws_created_at: ws?.createdAt ?? null,
-        n_instance_id: n?.instanceID ?? null,
-        n_owner_id: n?.ownerID ?? null,
-        n_workspace_id: n?.workspaceID ?? null,
-      };
-    }),
-  );
-}

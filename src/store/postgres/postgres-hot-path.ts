@@ -8,7 +8,8 @@ import type { StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
 import { isTransientPostgresError } from '../transient-errors.js';
 import type { InstanceRecord } from '../types.js';
-import { encodeBatch, WRITE_BATCH_SQL, WRITE_BATCH_STATEMENT } from './postgres-batch-sql.js';
+import { encodeBatch } from './postgres-batch-encoding.js';
+import { WRITE_BATCH_SQL, WRITE_BATCH_STATEMENT } from './postgres-batch-sql.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 /** The PostgreSQL part of a store. */

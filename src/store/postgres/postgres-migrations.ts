@@ -74,11 +74,39 @@ const INITIAL_SCHEMA = [
   `CREATE INDEX bridge_outbox_created ON bridge_outbox (created_at)`,
 ];
 
+// user_tokens is the platform's table (the bridge deletes an instance's tokens when it stops);
+// bridge_outbox_messages holds undelivered messages other than instance notifications. The payload
+// is text, not jsonb, because it is published byte for byte.
+const TOKENS_AND_MESSAGES = [
+  `CREATE TABLE user_tokens (
+    token_hash text PRIMARY KEY,
+    user_id text NOT NULL,
+    name text NOT NULL,
+    scopes jsonb NOT NULL DEFAULT '[]',
+    created_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX user_tokens_user ON user_tokens (user_id)`,
+  `CREATE TABLE bridge_outbox_messages (
+    key text PRIMARY KEY,
+    channel text NOT NULL,
+    payload text NOT NULL,
+    created_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX bridge_outbox_messages_created ON bridge_outbox_messages (created_at)`,
+];
+
+async function runAll(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) await sql.raw(statement).execute(db);
+}
+
 /** Migrations of the PostgreSQL adapter, keyed (and ordered) by name. Each runs in a transaction. */
 export const POSTGRES_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial-schema': {
     async up(db: Kysely<unknown>): Promise<void> {
       for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(db);
     },
+  },
+  '0002-user-tokens-and-outbox-messages': {
+    up: (db: Kysely<unknown>) => runAll(db, TOKENS_AND_MESSAGES),
   },
 };

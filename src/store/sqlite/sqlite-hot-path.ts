@@ -64,10 +64,11 @@ export class SqliteHotPath implements StoreAdapter {
   }
 }
 
-// Writes one instance (and its metrics and outbox rows) and tells whether it was applied. Adoption
-// inserts the workspace and instance only where absent; an existing instance gets the versioned update.
+// Writes one instance and, only if its row was applied, everything else the write carries; tells
+// whether it was applied. Adoption inserts the workspace and instance only where absent; an existing
+// instance gets the versioned update.
 function applyWrite(s: SqliteStatements, write: InstanceWrite, outbox: boolean, now: string): boolean {
-  const { row, adopt, metrics, notify } = write;
+  const { row, adopt } = write;
   const status = JSON.stringify(row.status);
   if (adopt) {
     const ws = adopt.workspace;
@@ -75,9 +76,37 @@ function applyWrite(s: SqliteStatements, write: InstanceWrite, outbox: boolean, 
   }
   const applied = updateInstance(s, row, status) || (adopt !== undefined && insertInstance(s, row, status));
   if (!applied) return false;
-  if (metrics !== undefined) s.upsertMetrics.run(row.id, JSON.stringify(metrics));
-  if (outbox && notify) s.upsertOutbox.run(notify.instanceID, notify.ownerID, notify.workspaceID, now);
+  applyDependents(s, write, outbox, now);
   return true;
+}
+
+// The adopted prebuild goes in before the prebuild update, so that the update applies to it too.
+function applyDependents(s: SqliteStatements, write: InstanceWrite, outbox: boolean, now: string): void {
+  const { row, metrics, adopt, prebuild, revokeTokens, notify, messages } = write;
+  if (metrics !== undefined) s.upsertMetrics.run(row.id, JSON.stringify(metrics));
+  if (adopt?.prebuild) {
+    const p = adopt.prebuild;
+    s.insertPrebuild.run(
+      p.id,
+      p.buildWorkspaceId,
+      p.projectId,
+      p.state,
+      p.snapshot,
+      p.error,
+      p.statusVersion,
+    );
+  }
+  if (prebuild) {
+    const { id, state, snapshot, error, statusVersion } = prebuild;
+    s.updatePrebuild.run(state, snapshot, error, statusVersion, id, statusVersion);
+  }
+  if (revokeTokens) {
+    const { userId, namePrefix } = revokeTokens;
+    s.deleteTokens.run(userId, namePrefix, namePrefix);
+  }
+  if (!outbox) return;
+  if (notify) s.upsertOutbox.run(notify.instanceID, notify.ownerID, notify.workspaceID, now);
+  for (const m of messages ?? []) s.upsertMessage.run(m.key, m.channel, m.payload, now);
 }
 
 function updateInstance(s: SqliteStatements, r: InstanceRow, status: string): boolean {

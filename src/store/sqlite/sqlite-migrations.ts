@@ -72,6 +72,33 @@ const INITIAL_SCHEMA = [
   `CREATE INDEX bridge_outbox_created ON bridge_outbox (created_at)`,
 ];
 
+// user_tokens is the platform's table (the bridge deletes an instance's tokens when it stops);
+// bridge_outbox_messages holds undelivered messages other than instance notifications.
+const TOKENS_AND_MESSAGES = [
+  `CREATE TABLE user_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+  ) STRICT`,
+  `CREATE INDEX user_tokens_user ON user_tokens (user_id)`,
+  `CREATE TABLE bridge_outbox_messages (
+    key TEXT PRIMARY KEY NOT NULL,
+    channel TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT`,
+  `CREATE INDEX bridge_outbox_messages_created ON bridge_outbox_messages (created_at)`,
+];
+
+// As in 0001: Kysely's migrator does not wrap SQLite DDL in a transaction.
+async function runInTransaction(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const statement of statements) await sql.raw(statement).execute(trx);
+  });
+}
+
 /** Migrations of the SQLite adapter, keyed (and ordered) by name. */
 export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial-schema': {
@@ -82,5 +109,8 @@ export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
         for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(trx);
       });
     },
+  },
+  '0002-user-tokens-and-outbox-messages': {
+    up: (db: Kysely<unknown>) => runInTransaction(db, TOKENS_AND_MESSAGES),
   },
 };

@@ -10,6 +10,13 @@ export interface SqliteStatements {
   insertInstance: Statement;
   upsertMetrics: Statement;
   upsertOutbox: Statement;
+  /** An adopted instance's prebuild, inserted if absent. */
+  insertPrebuild: Statement;
+  /** Bridge-owned prebuild columns, only when the stored version is not newer. */
+  updatePrebuild: Statement;
+  upsertMessage: Statement;
+  /** A user's tokens whose name starts with a prefix; the prefix is bound twice. */
+  deleteTokens: Statement;
   /** Instance records for a JSON array of ids. */
   selectRecords: Statement;
 }
@@ -40,15 +47,34 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       `INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET owner_id = excluded.owner_id, workspace_id = excluded.workspace_id`,
     ),
+    insertPrebuild: db.prepare(
+      `INSERT INTO prebuilt_workspaces (id, build_workspace_id, project_id, state, snapshot, error, status_version)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    updatePrebuild: db.prepare(
+      `UPDATE prebuilt_workspaces SET state = ?, snapshot = ?, error = ?, status_version = ?
+      WHERE id = ? AND status_version <= ?`,
+    ),
+    // Coalesced per key like upsertOutbox: the newest payload, the oldest pending time.
+    upsertMessage: db.prepare(
+      `INSERT INTO bridge_outbox_messages (key, channel, payload, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, payload = excluded.payload`,
+    ),
+    // A literal prefix test: LIKE would treat '_' and '%' in the prefix as wildcards.
+    deleteTokens: db.prepare(`DELETE FROM user_tokens WHERE user_id = ? AND substr(name, 1, length(?)) = ?`),
     // json_each takes all ids as one parameter, so no variable limit applies and one statement serves
     // any number of ids.
     selectRecords: db.prepare(
       `SELECT i.id, i.workspace_id, i.cluster_name, i.phase, i.status_version, i.creation_time, i.deployed_time,
         i.started_time, i.stopping_time, i.stopped_time, i.ide_url, i.status, i.updated_at,
-        w.owner_id, w.type AS workspace_type, m.metrics
+        w.owner_id, w.type AS workspace_type, w.organization_id, m.metrics,
+        p.id AS pb_id, p.build_workspace_id AS pb_build_workspace_id, p.project_id AS pb_project_id,
+        p.state AS pb_state, p.snapshot AS pb_snapshot, p.error AS pb_error, p.status_version AS pb_status_version
       FROM workspace_instances i
       JOIN workspaces w ON w.id = i.workspace_id
       LEFT JOIN workspace_instance_metrics m ON m.instance_id = i.id
+      LEFT JOIN prebuilt_workspaces p ON p.build_workspace_id = i.workspace_id
+        AND p.id = (SELECT min(f.id) FROM prebuilt_workspaces f WHERE f.build_workspace_id = i.workspace_id)
       WHERE i.id IN (SELECT value FROM json_each(?))`,
     ),
   };

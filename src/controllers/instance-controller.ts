@@ -1,0 +1,177 @@
+/**
+ * The instance controller of one cluster (or of the installation's own instances): every interval it
+ * reads the cluster's instances that are not stopped, asks ws-manager which workspaces it knows, and
+ * stops through the sync engine what `decideInstance` says. While ws-manager cannot be reached no
+ * instance is stopped for being unlisted; past the max disconnect time the cluster is reported
+ * disconnected, and an explicit policy may then stop its instances.
+ */
+import type { PhaseTimeouts } from '../config/config.js';
+import { errorMessage } from '../lifecycle/abort.js';
+import { Loop } from '../lifecycle/loop.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { InstanceStore } from '../store/ports.js';
+import { INSTANCE_PHASES, type InstanceRecord } from '../store/types.js';
+import type { StopRequest } from '../sync/sync-engine.js';
+import { decideInstance } from './instance-decisions.js';
+
+/** Phases an instance can be stopped from. */
+const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
+
+export interface InstanceControllerOptions {
+  /** The cluster name the instances carry (the installation's name for its own instances). */
+  cluster: string;
+  /**
+   * Ids of the workspaces the cluster's ws-manager lists (GetWorkspaces). Absent for the
+   * installation's instances, which no ws-manager holds: then only the phase timeouts apply.
+   */
+  listWorkspaces?: (signal: AbortSignal) => Promise<ReadonlySet<string>>;
+  store: Pick<InstanceStore, 'listInstances'>;
+  /** Marks instances stopped through their mailboxes; resolves with how many were marked. */
+  stopInstances: (requests: readonly StopRequest[], signal: AbortSignal) => Promise<number>;
+  timeouts: PhaseTimeouts;
+  intervalMs: number;
+  /** Failing this long, ws-manager is reported disconnected. */
+  maxDisconnectMs: number;
+  /** Disconnected this long, the cluster's instances are marked stopped. @default never */
+  stopAfterDisconnectMs?: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** Wall clock in ms. @default Date.now */
+  now?: () => number;
+}
+
+/** One controller loop; see the module comment. `start()`/`stop()` are idempotent. */
+export class InstanceController {
+  readonly #o: InstanceControllerOptions;
+  readonly #loop: Loop;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  /** Wall-clock ms of the first failed GetWorkspaces of the current outage. */
+  #downSince: number | undefined;
+  #reported = false;
+
+  constructor(options: InstanceControllerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger.child({ cluster: options.cluster, component: 'instance-controller' });
+    this.#loop = new Loop({
+      intervalMs: options.intervalMs,
+      immediate: false,
+      tick: (signal) => this.#tick(signal),
+      onError: (error) => {
+        options.metrics.controllerTicksTotal.inc({ workspace_cluster: options.cluster, outcome: 'error' });
+        this.#logger.warn(
+          { error: errorMessage(error) },
+          'instance controller run failed; trying again later',
+        );
+      },
+    });
+  }
+
+  /** The cluster this controller governs. */
+  get cluster(): string {
+    return this.#o.cluster;
+  }
+
+  /** Milliseconds ws-manager has been unreachable once reported disconnected; undefined otherwise. */
+  disconnectedForMs(): number | undefined {
+    return this.#reported && this.#downSince !== undefined ? this.#now() - this.#downSince : undefined;
+  }
+
+  /** Starts the loop; the first run is one interval from now. */
+  start(): Promise<void> {
+    if (this.#o.listWorkspaces) {
+      this.#o.metrics.clusterDisconnected.set({ workspace_cluster: this.#o.cluster }, 0);
+    }
+    return this.#loop.start();
+  }
+
+  /** Runs once now (after a running pass, if any) and resolves when that run is done. */
+  runNow(): Promise<void> {
+    return this.#loop.runNow();
+  }
+
+  /** Stops the loop, waiting for a running pass to end (its pending stops still go through). */
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+    this.#o.metrics.clusterDisconnected.remove({ workspace_cluster: this.#o.cluster });
+  }
+
+  async #tick(signal: AbortSignal): Promise<void> {
+    // The database first: an instance the manager lists later than this read is never judged unlisted.
+    const records = await this.#o.store.listInstances({ clusterName: this.#o.cluster, phases: NOT_STOPPED });
+    const listed = await this.#listed(signal);
+    const now = this.#now();
+    const requests: StopRequest[] = [];
+    for (const record of records) {
+      const decision = decideInstance(record.row, listed?.has(record.row.id), now, this.#o.timeouts);
+      if (decision.stop) requests.push({ record, reason: decision.reason, guard: true });
+    }
+    if (listed === undefined && this.#disconnectPolicyDue(now)) {
+      const reason = `ws-manager unreachable for ${Math.round((now - (this.#downSince ?? now)) / 1000)} s`;
+      const decided = new Set(requests.map((r) => r.record.row.id));
+      requests.push(...this.#others(records, decided).map((record) => ({ record, reason, guard: true })));
+    }
+    const outcome = this.#o.listWorkspaces && listed === undefined ? 'unreachable' : 'ok';
+    this.#o.metrics.controllerTicksTotal.inc({ workspace_cluster: this.#o.cluster, outcome });
+    if (requests.length === 0) return;
+    const marked = await this.#o.stopInstances(requests, signal);
+    this.#logger.info({ decided: requests.length, marked }, 'instance controller marked instances stopped');
+  }
+
+  #others(records: readonly InstanceRecord[], decided: ReadonlySet<string>): InstanceRecord[] {
+    return records.filter((r) => !decided.has(r.row.id));
+  }
+
+  /** The ids ws-manager lists, or undefined when there is no manager or it did not answer. */
+  async #listed(signal: AbortSignal): Promise<ReadonlySet<string> | undefined> {
+    const list = this.#o.listWorkspaces;
+    if (!list) return undefined;
+    try {
+      const ids = await list(signal);
+      this.#reachable();
+      return ids;
+    } catch (error: unknown) {
+      if (signal.aborted) throw error;
+      this.#unreachable(error);
+      return undefined;
+    }
+  }
+
+  #unreachable(error: unknown): void {
+    const now = this.#now();
+    this.#downSince ??= now;
+    const downMs = now - this.#downSince;
+    if (this.#reported || downMs < this.#o.maxDisconnectMs) {
+      this.#logger.debug({ error: errorMessage(error), downMs }, 'ws-manager did not answer GetWorkspaces');
+      return;
+    }
+    this.#reported = true;
+    this.#o.metrics.clusterDisconnected.set({ workspace_cluster: this.#o.cluster }, 1);
+    const policy = this.#o.stopAfterDisconnectMs;
+    this.#logger.warn(
+      {
+        error: errorMessage(error),
+        downSeconds: Math.round(downMs / 1000),
+        stopInstancesAfterSeconds: policy === undefined ? 'never' : Math.round(policy / 1000),
+      },
+      'ws-manager unreachable: cluster reported disconnected; no instance is stopped for being unlisted',
+    );
+  }
+
+  #reachable(): void {
+    if (this.#reported) {
+      const downMs = this.#now() - (this.#downSince ?? this.#now());
+      this.#logger.info({ downSeconds: Math.round(downMs / 1000) }, 'ws-manager reachable again');
+      this.#o.metrics.clusterDisconnected.set({ workspace_cluster: this.#o.cluster }, 0);
+    }
+    this.#downSince = undefined;
+    this.#reported = false;
+  }
+
+  #disconnectPolicyDue(now: number): boolean {
+    const policy = this.#o.stopAfterDisconnectMs;
+    return policy !== undefined && this.#reported && now - (this.#downSince ?? now) >= policy;
+  }
+}

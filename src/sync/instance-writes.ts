@@ -1,0 +1,97 @@
+/**
+ * The write (and the next cached record) for one change of an instance: a reduced status, or a stop
+ * the bridge decided. Pure: it gathers the row, its prebuild, the messages and the token revocation
+ * that go into one transaction, and the notification that announces them once it commits.
+ */
+import type { InstanceWrite } from '../store/ports.js';
+import type { InstanceMetrics, InstanceRecord, InstanceRow } from '../store/types.js';
+import type { PrebuildReduction } from './prebuild-reducer.js';
+import { abortPrebuild } from './prebuild-reducer.js';
+import { ABORTED_HEADLESS, lifecycleEffects, prebuildMessages } from './side-effects.js';
+import type { PendingWrite } from './write-batcher.js';
+
+/** The cached record after the change and the write that persists it. */
+export interface InstanceChange {
+  record: InstanceRecord;
+  pending: PendingWrite;
+}
+
+/** What a status changes: the next row and metrics, and the prebuild's reduction if it has one. */
+export interface StatusChange {
+  row: InstanceRow;
+  /** Undefined: the metrics row stays as it is. */
+  metrics: InstanceMetrics | undefined;
+  /** The status brought the first RUNNING (startedTime was set). */
+  started: boolean;
+  prebuild: PrebuildReduction | undefined;
+  /** ws-manager's owner of the workspace; the record's owner when empty. */
+  owner: string;
+  receivedAt: number;
+}
+
+/** The change a status makes to `record`. */
+export function statusChange(
+  record: InstanceRecord,
+  change: StatusChange,
+  adopt: InstanceWrite['adopt'],
+): InstanceChange {
+  const { row } = change;
+  const prebuild = change.prebuild?.kind === 'apply' ? change.prebuild : undefined;
+  const effects = lifecycleEffects(record, row, change.started);
+  const messages = prebuild ? prebuildMessages(record, prebuild.row, prebuild.headless) : [];
+  messages.push(...(effects.messages ?? []));
+  return {
+    record: {
+      ...record,
+      row,
+      metrics: change.metrics ?? record.metrics,
+      prebuild: prebuild?.row ?? record.prebuild,
+    },
+    pending: {
+      write: {
+        row,
+        metrics: change.metrics,
+        adopt,
+        notify: { ownerID: change.owner || record.ownerId, instanceID: row.id, workspaceID: row.workspaceId },
+        prebuild: prebuild?.row,
+        messages,
+        revokeTokens: effects.revokeTokens,
+      },
+      receivedAt: [change.receivedAt],
+      settle: [],
+      prebuildCompleted: prebuild?.completed,
+    },
+  };
+}
+
+/**
+ * The change of a stop the bridge decided (`stopped` is the row `markStopped` made): an unfinished
+ * prebuild of the workspace is aborted with it, and the stop's lifecycle effects apply.
+ */
+export function stopChange(
+  record: InstanceRecord,
+  stopped: InstanceRow,
+  adopt: InstanceWrite['adopt'],
+  settle: (committed: boolean) => void,
+): InstanceChange {
+  const prebuild = record.prebuild ? abortPrebuild(record.prebuild) : undefined;
+  const effects = lifecycleEffects(record, stopped, false);
+  const messages = prebuild ? prebuildMessages(record, prebuild, ABORTED_HEADLESS) : [];
+  messages.push(...(effects.messages ?? []));
+  return {
+    record: { ...record, row: stopped, prebuild: prebuild ?? record.prebuild },
+    pending: {
+      write: {
+        row: stopped,
+        adopt,
+        notify: { ownerID: record.ownerId, instanceID: stopped.id, workspaceID: stopped.workspaceId },
+        prebuild,
+        messages,
+        revokeTokens: effects.revokeTokens,
+      },
+      receivedAt: [],
+      settle: [settle],
+      prebuildCompleted: prebuild?.state,
+    },
+  };
+}
