@@ -66,6 +66,9 @@ export interface Bridge {
   stop(): Promise<boolean>;
 }
 
+/** Every fourth workspace of the demo workload is a prebuild (every third of those with a failed task). */
+const DEMO_PREBUILD_EVERY = 4;
+
 /** Grace for writing what is still in memory on shutdown. */
 const DRAIN_GRACE_MS = 10_000;
 
@@ -327,7 +330,12 @@ class BridgeRuntime implements Bridge {
     const port = await simulator.listen(0, '127.0.0.1');
     const { workspaces, updatesPerSecond } = this.#config.demo;
     void simulator
-      .runLoad({ workspaces, updatesPerSecond, signal: this.#demoAbort.signal })
+      .runLoad({
+        workspaces,
+        updatesPerSecond,
+        prebuildEvery: DEMO_PREBUILD_EVERY,
+        signal: this.#demoAbort.signal,
+      })
       .catch((error: unknown) =>
         this.#p.logger.error({ error: errorMessage(error) }, 'demo workload failed'),
       );

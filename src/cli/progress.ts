@@ -1,6 +1,10 @@
-/** The progress line `npm start` shows: instances per phase, updates applied, cluster streams. */
+/**
+ * The progress line `npm start` shows: instances per phase, prebuilds per state, updates applied,
+ * cluster streams.
+ */
 import type { Bridge } from '../bridge.js';
 import { Loop } from '../lifecycle/loop.js';
+import { PREBUILD_STATES } from '../store/types.js';
 
 const ORDER = [
   'pending',
@@ -13,21 +17,30 @@ const ORDER = [
   'unknown',
 ];
 
+/** `name=count` for every key with a count, in the given order (unknown keys last). */
+function counts(values: ReadonlyMap<string, number>, order: readonly string[]): string {
+  const rank = (key: string): number => (order.includes(key) ? order.indexOf(key) : order.length);
+  return [...values.entries()]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([key, n]) => `${key}=${n}`)
+    .join(' ');
+}
+
 /** Formats one progress line from what the bridge reports. Pure. */
 export function formatProgress(input: {
   phases: ReadonlyMap<string, number>;
+  prebuilds: ReadonlyMap<string, number>;
   applied: number;
   ratePerSecond: number;
   clusters: ReadonlyMap<string, string>;
   pendingNotifications: number;
 }): string {
-  const phases = [...input.phases.entries()]
-    .sort(([a], [b]) => ORDER.indexOf(a) - ORDER.indexOf(b))
-    .map(([phase, n]) => `${phase}=${n}`)
-    .join(' ');
+  const phases = counts(input.phases, ORDER);
+  const prebuilds = counts(input.prebuilds, PREBUILD_STATES);
   const clusters = [...input.clusters.entries()].map(([name, state]) => `${name}:${state}`).join(' ');
   return (
-    `instances ${phases || '(none yet)'} | updates applied ${input.applied} (${input.ratePerSecond.toFixed(1)}/s)` +
+    `instances ${phases || '(none yet)'}${prebuilds ? ` | prebuilds ${prebuilds}` : ''}` +
+    ` | updates applied ${input.applied} (${input.ratePerSecond.toFixed(1)}/s)` +
     ` | notifications pending ${input.pendingNotifications} | clusters ${clusters || '(none)'}`
   );
 }
@@ -47,7 +60,10 @@ export function startProgress(
     intervalMs,
     immediate: false,
     tick: async () => {
-      const phases = await bridge.store.countInstancesByPhase();
+      const [phases, prebuilds] = await Promise.all([
+        bridge.store.countInstancesByPhase(),
+        bridge.store.countPrebuildsByState(),
+      ]);
       const now = performance.now();
       const applied = bridge.engine.applied;
       const rate = ((applied - last) * 1000) / Math.max(1, now - lastAt);
@@ -56,6 +72,7 @@ export function startProgress(
       write(
         formatProgress({
           phases,
+          prebuilds,
           applied,
           ratePerSecond: rate,
           clusters: bridge.supervisor.states(),
