@@ -78,6 +78,10 @@ export interface BridgeConfig {
    */
   stoppedPrebuildStatuses: boolean;
   /** @default 60 s */ clusterReconcileIntervalMs: number;
+  /** This process among the replicas sharing one PostgreSQL (`BRIDGE_REPLICA_ID`). @default host name + pid */
+  replicaId: string;
+  /** How long a cluster lease lasts without renewal; renewed every third of it. @default 15 s */
+  clusterLeaseMs: number;
   timeouts: PhaseTimeouts;
   /** Metrics, health and readiness. @default 127.0.0.1:9500 */
   http: { host: string; port: number };

@@ -43,6 +43,7 @@ export const configFileSchema = z.strictObject({
   wsClusterDBReconcileIntervalSeconds: seconds.optional(),
   controllerIntervalSeconds: seconds.optional(),
   controllerMaxDisconnectSeconds: seconds.optional(),
+  clusterLeaseSeconds: seconds.optional(),
   timeouts: z
     .strictObject({
       preparingPhaseSeconds: seconds,

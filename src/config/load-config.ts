@@ -3,6 +3,7 @@
  * Invalid input is a startup error that names the setting.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_BACKOFF } from '../lifecycle/backoff.js';
 import type { ClusterTls } from '../store/types.js';
@@ -230,6 +231,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
     stoppedPrebuildStatuses:
       flags.stoppedPrebuildStatuses ?? boolEnv(env, 'STOPPED_PREBUILD_STATUSES') ?? false,
     timeouts: phaseTimeouts(env, file),
+    replicaId: env.BRIDGE_REPLICA_ID || `${hostname()}-${process.pid}`,
+    clusterLeaseMs: seconds(env, 'CLUSTER_LEASE_SECONDS', file.clusterLeaseSeconds, 15),
     http: address(flags.httpAddr ?? env.BRIDGE_HTTP_ADDR ?? '127.0.0.1:9500', 'BRIDGE_HTTP_ADDR'),
     clusterService: clusterServiceConfig(flags, env, file),
     logLevel: flags.logLevel ?? env.LOG_LEVEL ?? 'info',

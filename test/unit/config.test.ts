@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseHostPort } from '../../src/config/duration.js';
@@ -84,6 +84,8 @@ describe('loadConfig', () => {
     expect(c.stopInstancesAfterDisconnectMs).toBeUndefined();
     expect(c.stoppedPrebuildStatuses).toBe(false);
     expect(c.installation).toBe('default');
+    expect(c.clusterLeaseMs).toBe(15_000);
+    expect(c.replicaId).toBe(`${hostname()}-${process.pid}`);
     expect(Object.isFrozen(c) && Object.isFrozen(c.wsman.backoff)).toBe(true);
   });
 
@@ -109,6 +111,17 @@ describe('loadConfig', () => {
       pendingMs: 300_000,
       stoppingMs: 1500,
     });
+  });
+
+  it('takes the replica id and the lease duration from env over the file', () => {
+    const path = file({ clusterLeaseSeconds: 30 });
+    expect(loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path }).clusterLeaseMs).toBe(30_000);
+    const c = loadConfig(
+      {},
+      { WSMAN_BRIDGE_CONFIGPATH: path, CLUSTER_LEASE_SECONDS: '6', BRIDGE_REPLICA_ID: 'r-1' },
+    );
+    expect(c.clusterLeaseMs).toBe(6000);
+    expect(c.replicaId).toBe('r-1');
   });
 
   it('takes the disconnect policy and the prebuild variant from flags over env', () => {
