@@ -3,7 +3,7 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import { CliError, EXIT } from './cli/exit-codes.js';
-import { ConfigError } from './config/load-config.js';
+import { ConfigError } from './config/config-error.js';
 import { errorMessage } from './lifecycle/abort.js';
 
 function fail(error: unknown): number {
@@ -12,7 +12,8 @@ function fail(error: unknown): number {
     return error.exitCode;
   }
   if (error instanceof ConfigError) {
-    process.stderr.write(`ws-manager-bridge: configuration: ${error.message}\n`);
+    // The message names the flag, variable or file key the bad value came from.
+    process.stderr.write(`ws-manager-bridge: ${error.message}\n`);
     return EXIT.usage;
   }
   process.stderr.write(`ws-manager-bridge: ${errorMessage(error)}\n`);

@@ -17,17 +17,16 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function databaseOptions(cmd: Command): Command {
+  // Environment variables are read by loadConfig, not by the parser, so that an error can tell a
+  // flag from a variable.
   return cmd
-    .addOption(
-      new Option('--database-url <url>', 'sqlite:PATH or postgres://… (default ./data/bridge.db)').env(
-        'DATABASE_URL',
-      ),
+    .option(
+      '--database-url <url>',
+      'sqlite:PATH or postgres://… (env DATABASE_URL, default ./data/bridge.db)',
     )
     .option('--config <path>', "the original bridge's JSON config file (env WSMAN_BRIDGE_CONFIGPATH)")
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('LOG_LEVEL'))
-    .addOption(
-      new Option('--log-format <format>', 'json or pretty (default: pretty on a terminal)').env('LOG_FORMAT'),
-    );
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL)')
+    .option('--log-format <format>', 'json or pretty (env LOG_FORMAT, default: pretty on a terminal)');
 }
 
 /** Builds the program; `run` receives the exit code of the chosen subcommand. */
@@ -40,9 +39,7 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .exitOverride();
 
   databaseOptions(program.command('serve').description('run the bridge'))
-    .addOption(
-      new Option('--redis-url <url>', 'Redis for notifications (default: in-process)').env('REDIS_URL'),
-    )
+    .option('--redis-url <url>', 'Redis for notifications (env REDIS_URL, default: in-process)')
     .option('--cluster <name=url>', 'a ws-manager to stream from (repeatable)', collect)
     .option('--adopt-unknown', 'create rows for instances the database does not know')
     .option('--allow-plaintext-clusters', 'allow ws-manager connections without TLS (development)')

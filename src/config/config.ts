@@ -1,5 +1,6 @@
 /** The bridge's compiled, frozen configuration: every value has its default applied and units in ms. */
 import type { BackoffOptions } from '../lifecycle/backoff.js';
+import type { LogLevel } from '../observability/logger.js';
 import type { ClusterRow, ClusterTls } from '../store/types.js';
 
 /**
@@ -88,7 +89,7 @@ export interface BridgeConfig {
   /** gRPC ClusterService. */
   clusterService: ClusterServiceConfig;
   /** pino level. @default 'info' */
-  logLevel: string;
+  logLevel: LogLevel;
   /** `json` lines, or `pretty` lines for humans. @default pretty on a terminal, else json */
   logFormat: 'json' | 'pretty';
   /** Progress lines on stderr (instances per phase, updates applied). @default false */

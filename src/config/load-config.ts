@@ -1,15 +1,34 @@
 /**
  * Builds the BridgeConfig once at start: defaults < config file < environment < command-line flags.
- * Invalid input is a startup error that names the setting.
+ * Invalid input is a startup error (ConfigError) that names the flag, variable or file key it came from.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_BACKOFF } from '../lifecycle/backoff.js';
-import type { ClusterTls } from '../store/types.js';
-import type { BridgeConfig, StaticCluster } from './config.js';
+import { parseLogLevel } from '../observability/logger.js';
+import type { BridgeConfig } from './config.js';
+import {
+  ConfigError,
+  envVar,
+  flagOrEnv,
+  parseSetting,
+  type SettingSource,
+  type Sourced,
+} from './config-error.js';
+import { readConfigFile } from './config-file.js';
+import { checkDatabaseUrl, checkRedisUrl, redisUrlFromAddress } from './connection-urls.js';
 import { parseDuration, parseHostPort } from './duration.js';
-import { configFileSchema, type ConfigFile, type StaticClusterFileEntry } from './file-schema.js';
+import type { ConfigFile } from './file-schema.js';
+import {
+  requirePlaintextAllowed,
+  requireUniqueNames,
+  staticFromFile,
+  staticFromFlag,
+  type ConfiguredCluster,
+} from './static-clusters.js';
+
+export { ConfigError } from './config-error.js';
+export { plainStaticCluster } from './static-clusters.js';
 
 /** Settings given on the command line; undefined means "not given". */
 export interface ConfigFlags {
@@ -35,110 +54,28 @@ export interface ConfigFlags {
   stoppedPrebuildStatuses?: boolean;
 }
 
-/** A config error: its message names the setting and what to fix. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+/** What the command loading the configuration will do with it. */
+export interface LoadConfigOptions {
+  /**
+   * The command connects to the static clusters (`serve`): a cluster without TLS is then refused unless
+   * plain text is allowed. `migrate` does not connect, so it does not care. @default false
+   */
+  connectsToClusters?: boolean;
 }
 
 type Env = Record<string, string | undefined>;
 
-function readConfigFile(path: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error: unknown) {
-    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`config file ${path} is not valid JSON`);
-  }
-  const parsed = configFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`config file ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-  }
-  return parsed.data;
-}
-
-function readPemAsBase64(path: string, baseDir: string, field: string): string {
-  const full = isAbsolute(path) ? path : resolve(baseDir, path);
-  try {
-    return readFileSync(full).toString('base64');
-  } catch (error: unknown) {
-    throw new ConfigError(
-      `${field}: cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-}
-
-function staticFromFile(entry: StaticClusterFileEntry, baseDir: string): StaticCluster {
-  let tls: ClusterTls | undefined;
-  if (entry.tls) {
-    const at = `staticBridges[${entry.name}].tls`;
-    tls = {
-      ca: readPemAsBase64(entry.tls.ca, baseDir, `${at}.ca`),
-      crt: readPemAsBase64(entry.tls.crt, baseDir, `${at}.crt`),
-      key: readPemAsBase64(entry.tls.key, baseDir, `${at}.key`),
-    };
-  }
-  return {
-    name: entry.name,
-    url: entry.url,
-    tls,
-    state: entry.state,
-    score: entry.score,
-    maxScore: entry.maxScore,
-    govern: entry.govern,
-    region: entry.region,
-    admissionConstraints: entry.admissionConstraints ?? [],
-  };
-}
-
-function staticFromFlag(flag: string): StaticCluster {
-  const eq = flag.indexOf('=');
-  const name = flag.slice(0, eq).trim();
-  const url = flag.slice(eq + 1).trim();
-  if (eq <= 0 || !name || !url || name.length > 64) {
-    throw new ConfigError(`--cluster "${flag}": use NAME=URL, e.g. --cluster eu1=127.0.0.1:8081`);
-  }
-  return plainStaticCluster(name, url);
-}
-
-/** A static cluster with the defaults of a `staticBridges` entry and no TLS. */
-export function plainStaticCluster(name: string, url: string): StaticCluster {
-  return {
-    name,
-    url,
-    state: 'available',
-    score: 50,
-    maxScore: 100,
-    govern: true,
-    region: '',
-    admissionConstraints: [],
-  };
-}
-
-/** A positive duration given as text (bare numbers are seconds), reported under `setting`. */
-function positiveDuration(raw: string, setting: string): number {
-  try {
-    const ms = parseDuration(raw, 's');
-    if (ms <= 0) throw new Error('must be > 0');
-    return ms;
-  } catch (error: unknown) {
-    throw new ConfigError(`${setting}: ${(error as Error).message}`);
-  }
+/** A positive duration given as text (bare numbers are seconds). */
+function positiveDuration(raw: string): number {
+  const ms = parseDuration(raw, 's');
+  if (ms <= 0) throw new Error('must be > 0');
+  return ms;
 }
 
 function seconds(env: Env, name: string, fromFile: number | undefined, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return (fromFile ?? fallback) * 1000;
-  return positiveDuration(raw, name);
+  return parseSetting({ value: raw, source: envVar(name) }, positiveDuration);
 }
 
 /** The phase timeouts: file keys `timeouts.<x>PhaseSeconds`, env `TIMEOUTS_<X>_PHASE_SECONDS`. */
@@ -153,61 +90,73 @@ function phaseTimeouts(env: Env, file: ConfigFile): BridgeConfig['timeouts'] {
   };
 }
 
-function stopAfterDisconnect(flags: ConfigFlags, env: Env): number | undefined {
-  if (flags.stopInstancesAfterDisconnect !== undefined) {
-    return positiveDuration(flags.stopInstancesAfterDisconnect, '--stop-instances-after-disconnect');
-  }
-  const raw = env.STOP_INSTANCES_AFTER_DISCONNECT;
-  return raw ? positiveDuration(raw, 'STOP_INSTANCES_AFTER_DISCONNECT') : undefined;
-}
-
-function address(value: string, setting: string): { host: string; port: number } {
-  try {
-    return parseHostPort(value);
-  } catch (error: unknown) {
-    throw new ConfigError(`${setting}: ${(error as Error).message}`);
-  }
-}
-
 function boolEnv(env: Env, name: string): boolean | undefined {
   const raw = env[name]?.toLowerCase();
   if (raw === undefined || raw === '') return undefined;
   if (['1', 'true', 'yes'].includes(raw)) return true;
   if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new ConfigError(`${name}: use true or false`);
+  throw new ConfigError(envVar(name), `use true or false, not "${env[name]}"`);
 }
 
-function redisFromFile(file: ConfigFile): string | undefined {
-  return file.redis ? `redis://${file.redis.address}` : undefined;
+function redisUrl(
+  flags: ConfigFlags,
+  env: Env,
+  file: ConfigFile,
+  path: string | undefined,
+): string | undefined {
+  const given = flagOrEnv(flags.redisUrl, '--redis-url', env, 'REDIS_URL');
+  if (given) return checkRedisUrl(given);
+  if (!file.redis || !path) return undefined;
+  return redisUrlFromAddress({
+    value: file.redis.address,
+    source: { kind: 'file', key: 'redis.address', path },
+  });
 }
 
-/** Loads and freezes the configuration. Throws ConfigError naming the bad setting. */
-export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Readonly<BridgeConfig> {
-  const path = flags.configPath ?? env.WSMAN_BRIDGE_CONFIGPATH;
-  const file: ConfigFile = path ? readConfigFile(path) : {};
-  const baseDir = env.TELEPRESENCE_ROOT ?? process.cwd();
-  const staticClusters = [
-    ...(file.staticBridges ?? []).map((e) => staticFromFile(e, baseDir)),
+function staticClusters(
+  flags: ConfigFlags,
+  file: ConfigFile,
+  path: string | undefined,
+  baseDir: string,
+): ConfiguredCluster[] {
+  const configured = [
+    ...(file.staticBridges ?? []).map((entry, i) => staticFromFile(entry, i, path ?? '', baseDir)),
     ...(flags.clusters ?? []).map(staticFromFlag),
   ];
-  const names = new Set<string>();
-  for (const c of staticClusters) {
-    if (names.has(c.name)) throw new ConfigError(`cluster "${c.name}" is configured twice`);
-    names.add(c.name);
-  }
-  const demoEnabled = flags.demo ?? (staticClusters.length === 0 && boolEnv(env, 'BRIDGE_DEMO') !== false);
+  requireUniqueNames(configured);
+  return configured;
+}
+
+/**
+ * Loads and freezes the configuration. Throws ConfigError naming the bad setting and where it was
+ * given: a flag, an environment variable, or a key of the config file.
+ */
+export function loadConfig(
+  flags: ConfigFlags = {},
+  env: Env = process.env,
+  options: LoadConfigOptions = {},
+): Readonly<BridgeConfig> {
+  const fileSetting = flagOrEnv(flags.configPath, '--config', env, 'WSMAN_BRIDGE_CONFIGPATH');
+  const file: ConfigFile = fileSetting ? readConfigFile(fileSetting) : {};
+  const path = fileSetting?.value;
+  const baseDir = env.TELEPRESENCE_ROOT ?? process.cwd();
+  const configured = staticClusters(flags, file, path, baseDir);
+  const allowPlaintextClusters =
+    flags.allowPlaintextClusters ?? boolEnv(env, 'ALLOW_PLAINTEXT_CLUSTERS') ?? false;
+  if (options.connectsToClusters) requirePlaintextAllowed(configured, allowPlaintextClusters);
+  const demoEnabled = flags.demo ?? (configured.length === 0 && boolEnv(env, 'BRIDGE_DEMO') !== false);
   const config: BridgeConfig = {
-    databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
-    redisUrl: flags.redisUrl ?? (env.REDIS_URL || undefined) ?? redisFromFile(file),
+    databaseUrl: checkDatabaseUrl(flagOrEnv(flags.databaseUrl, '--database-url', env, 'DATABASE_URL')),
+    redisUrl: redisUrl(flags, env, file, path),
     installation: file.installation ?? 'default',
-    staticClusters,
+    staticClusters: configured.map((c) => c.cluster),
     demo: {
       enabled: demoEnabled,
       workspaces: flags.demoWorkspaces ?? 8,
       updatesPerSecond: flags.demoRate ?? 4,
     },
     adoptUnknown: flags.adoptUnknown ?? boolEnv(env, 'ADOPT_UNKNOWN_INSTANCES') ?? false,
-    allowPlaintextClusters: flags.allowPlaintextClusters ?? boolEnv(env, 'ALLOW_PLAINTEXT_CLUSTERS') ?? false,
+    allowPlaintextClusters,
     wsman: {
       tlsServerName: env.WSMAN_TLS_SERVER_NAME || 'ws-manager',
       backoff: { ...DEFAULT_BACKOFF },
@@ -227,70 +176,98 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
       file.wsClusterDBReconcileIntervalSeconds,
       60,
     ),
-    stopInstancesAfterDisconnectMs: stopAfterDisconnect(flags, env),
+    stopInstancesAfterDisconnectMs: optional(
+      flagOrEnv(
+        flags.stopInstancesAfterDisconnect,
+        '--stop-instances-after-disconnect',
+        env,
+        'STOP_INSTANCES_AFTER_DISCONNECT',
+      ),
+      positiveDuration,
+    ),
     stoppedPrebuildStatuses:
       flags.stoppedPrebuildStatuses ?? boolEnv(env, 'STOPPED_PREBUILD_STATUSES') ?? false,
     timeouts: phaseTimeouts(env, file),
     replicaId: env.BRIDGE_REPLICA_ID || `${hostname()}-${process.pid}`,
     clusterLeaseMs: seconds(env, 'CLUSTER_LEASE_SECONDS', file.clusterLeaseSeconds, 15),
-    http: address(flags.httpAddr ?? env.BRIDGE_HTTP_ADDR ?? '127.0.0.1:9500', 'BRIDGE_HTTP_ADDR'),
-    clusterService: clusterServiceConfig(flags, env, file),
-    logLevel: flags.logLevel ?? env.LOG_LEVEL ?? 'info',
-    logFormat: logFormat(flags.logFormat ?? env.LOG_FORMAT),
+    http: optional(flagOrEnv(flags.httpAddr, '--http-addr', env, 'BRIDGE_HTTP_ADDR'), parseHostPort) ?? {
+      host: '127.0.0.1',
+      port: 9500,
+    },
+    clusterService: clusterServiceConfig(flags, env, file, path),
+    logLevel: optional(flagOrEnv(flags.logLevel, '--log-level', env, 'LOG_LEVEL'), parseLogLevel) ?? 'info',
+    logFormat: logFormat(flagOrEnv(flags.logFormat, '--log-format', env, 'LOG_FORMAT')),
     progress: flags.progress ?? false,
   };
   return deepFreeze(config);
 }
 
-/** Resolves the log format; without a setting, humans at a terminal get pretty lines. */
-export function logFormat(
-  value: string | undefined,
-  tty: boolean = Boolean(process.stdout.isTTY),
-): 'json' | 'pretty' {
-  if (value === undefined || value === '') return tty ? 'pretty' : 'json';
-  if (value === 'json' || value === 'pretty') return value;
-  throw new ConfigError(`LOG_FORMAT: use json or pretty, not "${value}"`);
+function optional<R>(setting: Sourced<string> | undefined, parse: (value: string) => R): R | undefined {
+  return setting ? parseSetting(setting, parse) : undefined;
 }
 
-function readFileSetting(path: string | undefined, setting: string): Buffer | undefined {
-  if (!path) return undefined;
+/** Resolves the log format; without a setting, humans at a terminal get pretty lines. */
+export function logFormat(
+  setting: Sourced<string> | undefined,
+  tty: boolean = Boolean(process.stdout.isTTY),
+): 'json' | 'pretty' {
+  if (setting === undefined) return tty ? 'pretty' : 'json';
+  const value = setting.value;
+  if (value === 'json' || value === 'pretty') return value;
+  throw new ConfigError(setting.source, `use json or pretty, not "${value}"`);
+}
+
+function readFileSetting(setting: Sourced<string> | undefined): Buffer | undefined {
+  if (!setting) return undefined;
   try {
-    return readFileSync(path);
+    return readFileSync(setting.value);
   } catch (error: unknown) {
-    throw new ConfigError(
-      `${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(setting.source, `cannot read ${setting.value} (${code})`);
   }
+}
+
+function clusterServiceAddress(
+  flags: ConfigFlags,
+  env: Env,
+  file: ConfigFile,
+  path: string | undefined,
+): Sourced<string> {
+  const given = flagOrEnv(flags.clusterServiceAddr, '--cluster-service-addr', env, 'CLUSTER_SERVICE_ADDR');
+  if (given) return given;
+  const fromFile: SettingSource = { kind: 'file', key: 'clusterService', path: path ?? '' };
+  const { host = '127.0.0.1', port = 8080 } = file.clusterService ?? {};
+  return { value: `${host}:${port}`, source: fromFile };
 }
 
 function clusterServiceConfig(
   flags: ConfigFlags,
   env: Env,
   file: ConfigFile,
+  path: string | undefined,
 ): BridgeConfig['clusterService'] {
-  const where = address(
-    flags.clusterServiceAddr ??
-      env.CLUSTER_SERVICE_ADDR ??
-      `${file.clusterService?.host ?? '127.0.0.1'}:${file.clusterService?.port ?? 8080}`,
-    'CLUSTER_SERVICE_ADDR',
-  );
-  const cert = readFileSetting(
-    flags.clusterServiceTlsCert ?? env.CLUSTER_SERVICE_TLS_CERT,
-    'CLUSTER_SERVICE_TLS_CERT',
-  );
-  const key = readFileSetting(
-    flags.clusterServiceTlsKey ?? env.CLUSTER_SERVICE_TLS_KEY,
-    'CLUSTER_SERVICE_TLS_KEY',
-  );
-  const clientCa = readFileSetting(
-    flags.clusterServiceTlsClientCa ?? env.CLUSTER_SERVICE_TLS_CLIENT_CA,
+  const where = parseSetting(clusterServiceAddress(flags, env, file, path), parseHostPort);
+  const setting = (value: string | undefined, flagName: string, envName: string): Buffer | undefined =>
+    readFileSetting(flagOrEnv(value, flagName, env, envName));
+  const cert = setting(flags.clusterServiceTlsCert, '--cluster-service-tls-cert', 'CLUSTER_SERVICE_TLS_CERT');
+  const key = setting(flags.clusterServiceTlsKey, '--cluster-service-tls-key', 'CLUSTER_SERVICE_TLS_KEY');
+  const clientCa = setting(
+    flags.clusterServiceTlsClientCa,
+    '--cluster-service-tls-client-ca',
     'CLUSTER_SERVICE_TLS_CLIENT_CA',
   );
   if (Boolean(cert) !== Boolean(key)) {
-    throw new ConfigError('CLUSTER_SERVICE_TLS_CERT and CLUSTER_SERVICE_TLS_KEY go together');
+    throw new ConfigError(
+      undefined,
+      'the ClusterService certificate and key go together: give both --cluster-service-tls-cert and --cluster-service-tls-key (or CLUSTER_SERVICE_TLS_CERT and CLUSTER_SERVICE_TLS_KEY)',
+    );
   }
-  if (clientCa && !cert)
-    throw new ConfigError('CLUSTER_SERVICE_TLS_CLIENT_CA needs CLUSTER_SERVICE_TLS_CERT and _KEY');
+  if (clientCa && !cert) {
+    throw new ConfigError(
+      undefined,
+      'a ClusterService client CA (mTLS) needs the service certificate and key: --cluster-service-tls-cert and --cluster-service-tls-key (or CLUSTER_SERVICE_TLS_CERT and CLUSTER_SERVICE_TLS_KEY)',
+    );
+  }
   return {
     ...where,
     token: env.CLUSTER_SERVICE_TOKEN || undefined,

@@ -3,6 +3,18 @@ import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
+/** The levels `LOG_LEVEL` accepts: pino's, from most to least verbose. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Checks a level name; throws a message listing the accepted ones (pino's own names its internals). */
+export function parseLogLevel(value: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (!level) throw new Error(`unknown log level "${value}"; use ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 /**
  * Paths that may carry secrets. pino replaces them before a line is written, so owner tokens,
  * TLS keys and passwords never reach a log even when a whole object is logged by mistake.

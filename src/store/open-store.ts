@@ -23,15 +23,14 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
   if (url === undefined || url === '') return { kind: 'sqlite', path: DEFAULT_SQLITE_PATH };
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (path === '')
-      throw new InvalidDatabaseUrlError(
-        'DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/bridge.db',
-      );
+    if (path === '') {
+      throw new InvalidDatabaseUrlError('"sqlite:" needs a file path, e.g. sqlite:./data/bridge.db');
+    }
     return { kind: 'sqlite', path };
   }
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
   throw new InvalidDatabaseUrlError(
-    `DATABASE_URL "${redactUrl(url)}" is not supported; use sqlite:PATH, sqlite::memory:, postgres://… or postgresql://… (unset: ${DEFAULT_SQLITE_PATH})`,
+    `"${redactUrl(url)}" is not a supported database URL; use sqlite:PATH, sqlite::memory:, postgres://… or postgresql://… (unset: ${DEFAULT_SQLITE_PATH})`,
   );
 }
 

@@ -2,8 +2,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { envVar, flag } from '../../src/config/config-error.js';
 import { parseDuration, parseHostPort } from '../../src/config/duration.js';
 import { ConfigError, loadConfig, logFormat } from '../../src/config/load-config.js';
+import { createTestPki } from '../helpers/test-pki.js';
+
+/** The message of the ConfigError `run` throws. */
+function configError(run: () => unknown): string {
+  try {
+    run();
+  } catch (error: unknown) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 function file(contents: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'wsb-config-'));
@@ -51,7 +64,14 @@ describe('logFormat', () => {
     ['json', true, 'json'],
     ['pretty', false, 'pretty'],
   ] as const)('%s on a terminal=%s is %s', (value, tty, expected) => {
-    expect(logFormat(value, tty)).toBe(expected);
+    const setting = value === undefined ? undefined : { value, source: envVar('LOG_FORMAT') };
+    expect(logFormat(setting, tty)).toBe(expected);
+  });
+
+  it('names the flag or variable of a bad format', () => {
+    expect(() => logFormat({ value: 'xml', source: flag('--log-format') })).toThrow(
+      '--log-format: use json or pretty, not "xml"',
+    );
   });
 });
 
@@ -172,7 +192,98 @@ describe('loadConfig', () => {
     expect(withFlags.staticClusters.map((s) => s.name)).toEqual(['eu70', 'b']);
   });
 
-  it('reads TLS files of static clusters as base64 PEM', () => {
+  it('reads TLS files of static clusters as base64 PEM, relative to the working directory', () => {
+    const pki = createTestPki();
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-tls-'));
+    writeFileSync(join(dir, 'ca.crt'), pki.ca.cert);
+    writeFileSync(join(dir, 'tls.crt'), pki.client.cert);
+    writeFileSync(join(dir, 'tls.key'), pki.client.key);
+    const path = file({
+      staticBridges: [{ name: 'a', url: 'x:1', tls: { ca: 'ca.crt', crt: 'tls.crt', key: 'tls.key' } }],
+    });
+    const config = loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path, TELEPRESENCE_ROOT: dir });
+    const tls = config.staticClusters[0]?.tls;
+    expect(Buffer.from(tls?.key ?? '', 'base64').toString()).toBe(pki.client.key);
+  });
+
+  it('refuses a plain-text static cluster only for a command that connects to it', () => {
+    const flags = { clusters: ['a=127.0.0.1:1'] };
+    expect(loadConfig(flags, {}).staticClusters.map((c) => c.name)).toEqual(['a']);
+    expect(() => loadConfig(flags, {}, { connectsToClusters: true })).toThrow(
+      '--cluster "a=127.0.0.1:1": cluster "a" has no TLS; allow plain text with --allow-plaintext-clusters or ALLOW_PLAINTEXT_CLUSTERS=true',
+    );
+    const allowed = loadConfig(flags, { ALLOW_PLAINTEXT_CLUSTERS: 'true' }, { connectsToClusters: true });
+    expect(allowed.allowPlaintextClusters).toBe(true);
+    const path = file({ staticBridges: [{ name: 'eu70', url: 'dns:///ws-manager:8080' }] });
+    expect(() => loadConfig({ configPath: path }, {}, { connectsToClusters: true })).toThrow(
+      `staticBridges[0] in config file ${path}: cluster "eu70" has no TLS; give it tls.ca, tls.crt and tls.key, or allow plain text with --allow-plaintext-clusters or ALLOW_PLAINTEXT_CLUSTERS=true`,
+    );
+  });
+
+  it.each([
+    [{ unknownKey: 1 }, 'unknownKey in config file PATH: unknown key (see docs/configuration.md)'],
+    [
+      { controllerIntervalSeconds: -1 },
+      'controllerIntervalSeconds in config file PATH: Too small: expected number to be >0',
+    ],
+    [
+      { timeouts: { pendingPhaseSeconds: 0 } },
+      'timeouts.pendingPhaseSeconds in config file PATH: Too small: expected number to be >0',
+    ],
+    [
+      { timeouts: { runningPhaseSeconds: 10 } },
+      'timeouts.runningPhaseSeconds in config file PATH: unknown key (see docs/configuration.md)',
+    ],
+    [
+      { staticBridges: [{ url: 'x:1' }] },
+      'staticBridges[0].name in config file PATH: expected string, received undefined',
+    ],
+    [
+      { staticBridges: [{ name: 'a', url: 'http://ws-manager:8080' }] },
+      'staticBridges[0].url in config file PATH: "http://ws-manager:8080" is an http(s) URL, not a gRPC target; use host:port, dns:///host:port, dns:host:port, ipv4:addr:port, ipv6:[addr]:port or unix:/path',
+    ],
+    [
+      { staticBridges: [{ name: 'a b', url: 'x:1' }] },
+      'staticBridges[0].name in config file PATH: may only contain letters, digits, ".", "_" and "-", and must start with a letter or digit',
+    ],
+    [
+      { staticBridges: [{ name: 'a', url: 'x:1', region: 'mars' }] },
+      'staticBridges[0].region in config file PATH: "mars" is not valid; use one of europe, north-america, south-america, africa, asia or ""',
+    ],
+    [
+      { staticBridges: [{ name: 'a', url: 'x:1', tls: { ca: '/nonexistent/ca', crt: 'c', key: 'k' } }] },
+      'staticBridges[0].tls.ca in config file PATH: cannot read /nonexistent/ca (ENOENT)',
+    ],
+    [
+      {
+        staticBridges: [
+          { name: 'a', url: 'x:1' },
+          { name: 'a', url: 'y:1' },
+        ],
+      },
+      'staticBridges[1] in config file PATH: cluster "a" is configured twice',
+    ],
+    [
+      { redis: { address: 'redis host:6379' } },
+      'redis.address in config file PATH: not a Redis address; use host:port, e.g. redis:6379',
+    ],
+    [[1], 'config file PATH: expected object, received array'],
+    [
+      '{not json',
+      'config file PATH is not valid JSON: line 1, column 2: expected a key in double quotes, found "n"',
+    ],
+    [
+      '{\n  "installation": "eu",\n}\n',
+      'config file PATH is not valid JSON: line 3, column 1: expected a key in double quotes, found "}"',
+    ],
+  ])('names the key or line of a bad file: %j', (contents, message) => {
+    const path = file(contents);
+    expect(configError(() => loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path }))).toBe(
+      message.replace('PATH', path),
+    );
+  });
+
+  it('refuses TLS material of a static cluster that is not a certificate and its key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsb-tls-'));
     for (const f of ['ca.crt', 'tls.crt', 'tls.key']) writeFileSync(join(dir, f), `-----BEGIN ${f}-----\n`);
     const path = file({
@@ -184,37 +295,175 @@ describe('loadConfig', () => {
         },
       ],
     });
-    const tls = loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path }).staticClusters[0]?.tls;
-    expect(Buffer.from(tls?.key ?? '', 'base64').toString()).toBe('-----BEGIN tls.key-----\n');
+    expect(() => loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path })).toThrow(
+      `staticBridges[0] in config file ${path}: tls.ca is not a base64-encoded PEM certificate`,
+    );
   });
 
-  it.each([
-    [{ unknownKey: 1 }, /unknownKey|Unrecognized/i],
-    [{ controllerIntervalSeconds: -1 }, /controllerIntervalSeconds/],
-    [{ timeouts: { pendingPhaseSeconds: 0 } }, /timeouts\.pendingPhaseSeconds/],
-    [{ timeouts: { runningPhaseSeconds: 10 } }, /runningPhaseSeconds|Unrecognized/i],
-    [{ staticBridges: [{ url: 'x:1' }] }, /staticBridges\.0\.name/],
-    ['{not json', /not valid JSON/],
-  ])('names the bad setting in the file: %j', (contents, message) => {
-    expect(() => loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: file(contents) })).toThrow(message);
+  it.each<[string, Parameters<typeof loadConfig>[0], Record<string, string>, string]>([
+    [
+      'a bad interval',
+      {},
+      { CONTROLLER_INTERVAL_SECONDS: 'often' },
+      'CONTROLLER_INTERVAL_SECONDS: invalid duration "often": use a number with ms, s, m or h (e.g. "30s")',
+    ],
+    ['a zero interval', {}, { CONTROLLER_INTERVAL_SECONDS: '0' }, 'CONTROLLER_INTERVAL_SECONDS: must be > 0'],
+    [
+      'an address from env',
+      {},
+      { BRIDGE_HTTP_ADDR: 'nowhere' },
+      'BRIDGE_HTTP_ADDR: invalid address "nowhere": use host:port (e.g. 127.0.0.1:9500)',
+    ],
+    [
+      'an address from a flag',
+      { httpAddr: '9500' },
+      { BRIDGE_HTTP_ADDR: '127.0.0.1:1' },
+      '--http-addr: invalid address "9500": use host:port (e.g. 127.0.0.1:9500)',
+    ],
+    [
+      'a cluster service address',
+      { clusterServiceAddr: 'x' },
+      {},
+      '--cluster-service-addr: invalid address "x": use host:port (e.g. 127.0.0.1:9500)',
+    ],
+    [
+      'a boolean',
+      {},
+      { ADOPT_UNKNOWN_INSTANCES: 'maybe' },
+      'ADOPT_UNKNOWN_INSTANCES: use true or false, not "maybe"',
+    ],
+    [
+      'a cluster flag without url',
+      { clusters: ['no-url'] },
+      {},
+      '--cluster "no-url": use NAME=URL, e.g. --cluster eu1=127.0.0.1:8081',
+    ],
+    [
+      'an http cluster url',
+      { clusters: ['a=https://x:1'] },
+      {},
+      '--cluster "a=https://x:1": "https://x:1" is an http(s) URL, not a gRPC target; use host:port, dns:///host:port, dns:host:port, ipv4:addr:port, ipv6:[addr]:port or unix:/path',
+    ],
+    [
+      'a cluster url without port',
+      { clusters: ['a=x'] },
+      {},
+      '--cluster "a=x": "x" needs host:port in "x" (IPv6 addresses in brackets); use host:port, dns:///host:port, dns:host:port, ipv4:addr:port, ipv6:[addr]:port or unix:/path',
+    ],
+    [
+      'a cluster twice',
+      { clusters: ['a=x:1', 'a=y:2'] },
+      {},
+      '--cluster "a=y:2": cluster "a" is configured twice',
+    ],
+    [
+      'a missing file',
+      { configPath: '/nonexistent/config.json' },
+      {},
+      '--config: cannot read config file /nonexistent/config.json (ENOENT)',
+    ],
+    [
+      'a missing file from env',
+      {},
+      { WSMAN_BRIDGE_CONFIGPATH: '/nonexistent/c.json' },
+      'WSMAN_BRIDGE_CONFIGPATH: cannot read config file /nonexistent/c.json (ENOENT)',
+    ],
+    ['a log format', {}, { LOG_FORMAT: 'xml' }, 'LOG_FORMAT: use json or pretty, not "xml"'],
+    [
+      'a log level',
+      {},
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL: unknown log level "verbose"; use trace, debug, info, warn, error, fatal, silent',
+    ],
+    [
+      'a log level flag',
+      { logLevel: 'loud' },
+      { LOG_LEVEL: 'info' },
+      '--log-level: unknown log level "loud"; use trace, debug, info, warn, error, fatal, silent',
+    ],
+    [
+      'a phase timeout',
+      {},
+      { TIMEOUTS_PENDING_PHASE_SECONDS: '0' },
+      'TIMEOUTS_PENDING_PHASE_SECONDS: must be > 0',
+    ],
+    [
+      'a disconnect policy',
+      {},
+      { STOP_INSTANCES_AFTER_DISCONNECT: 'later' },
+      'STOP_INSTANCES_AFTER_DISCONNECT: invalid duration "later": use a number with ms, s, m or h (e.g. "30s")',
+    ],
+    [
+      'a disconnect policy flag',
+      { stopInstancesAfterDisconnect: '0' },
+      {},
+      '--stop-instances-after-disconnect: must be > 0',
+    ],
+    [
+      'a prebuild flag from env',
+      {},
+      { STOPPED_PREBUILD_STATUSES: 'sometimes' },
+      'STOPPED_PREBUILD_STATUSES: use true or false, not "sometimes"',
+    ],
+    [
+      'a database url',
+      {},
+      { DATABASE_URL: 'foo' },
+      'DATABASE_URL: "foo" is not a supported database URL; use sqlite:PATH, sqlite::memory:, postgres://… or postgresql://… (unset: ./data/bridge.db)',
+    ],
+    [
+      'a database url flag',
+      { databaseUrl: 'mysql://u:hunter2@db/x' },
+      {},
+      '--database-url: "mysql://u:***@db/x" is not a supported database URL; use sqlite:PATH, sqlite::memory:, postgres://… or postgresql://… (unset: ./data/bridge.db)',
+    ],
+    [
+      'a SQLite file in a missing folder',
+      {},
+      { DATABASE_URL: 'sqlite:/nonexistent/dir/x.db' },
+      'DATABASE_URL: the folder /nonexistent/dir does not exist; create it first (only the default ./data is created)',
+    ],
+    [
+      'a redis url',
+      {},
+      { REDIS_URL: 'localhost:56379' },
+      'REDIS_URL: unsupported scheme "localhost:" (expected redis://[user:password@]host[:port][/db] or rediss://...)',
+    ],
+    [
+      'a redis url flag',
+      { redisUrl: 'redis://h/x' },
+      {},
+      '--redis-url: the path must be a database number, got "/x"',
+    ],
+    [
+      'a cluster service certificate without key',
+      {},
+      { CLUSTER_SERVICE_TLS_CERT: '/dev/null' },
+      'the ClusterService certificate and key go together: give both --cluster-service-tls-cert and --cluster-service-tls-key (or CLUSTER_SERVICE_TLS_CERT and CLUSTER_SERVICE_TLS_KEY)',
+    ],
+    [
+      'an unreadable cluster service key',
+      { clusterServiceTlsKey: '/nonexistent/key' },
+      {},
+      '--cluster-service-tls-key: cannot read /nonexistent/key (ENOENT)',
+    ],
+  ])('rejects %s, naming its source', (_label, flags, env, message) => {
+    expect(configError(() => loadConfig(flags, env))).toBe(message);
   });
 
-  it.each([
-    [{}, { CONTROLLER_INTERVAL_SECONDS: 'often' }, /CONTROLLER_INTERVAL_SECONDS/],
-    [{}, { CONTROLLER_INTERVAL_SECONDS: '0' }, /CONTROLLER_INTERVAL_SECONDS/],
-    [{}, { BRIDGE_HTTP_ADDR: 'nowhere' }, /BRIDGE_HTTP_ADDR/],
-    [{}, { ADOPT_UNKNOWN_INSTANCES: 'maybe' }, /ADOPT_UNKNOWN_INSTANCES/],
-    [{ clusters: ['no-url'] }, {}, /--cluster "no-url"/],
-    [{ clusters: ['a=x:1', 'a=y:2'] }, {}, /configured twice/],
-    [{ configPath: '/nonexistent/config.json' }, {}, /cannot read config file/],
-    [{}, { LOG_FORMAT: 'xml' }, /LOG_FORMAT/],
-    [{}, { TIMEOUTS_PENDING_PHASE_SECONDS: '0' }, /TIMEOUTS_PENDING_PHASE_SECONDS/],
-    [{}, { TIMEOUTS_STOPPING_PHASE_SECONDS: 'soon' }, /TIMEOUTS_STOPPING_PHASE_SECONDS/],
-    [{}, { STOP_INSTANCES_AFTER_DISCONNECT: 'later' }, /STOP_INSTANCES_AFTER_DISCONNECT/],
-    [{ stopInstancesAfterDisconnect: '0' }, {}, /--stop-instances-after-disconnect/],
-    [{}, { STOPPED_PREBUILD_STATUSES: 'sometimes' }, /STOPPED_PREBUILD_STATUSES/],
-  ])('rejects flags %j env %j', (flags, env, message) => {
-    expect(() => loadConfig(flags, env)).toThrow(ConfigError);
-    expect(() => loadConfig(flags, env)).toThrow(message);
+  it('treats empty environment variables as unset', () => {
+    const c = loadConfig({}, { BRIDGE_HTTP_ADDR: '', DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: '' });
+    expect([c.http.port, c.databaseUrl, c.redisUrl, c.logLevel]).toEqual([
+      9500,
+      undefined,
+      undefined,
+      'info',
+    ]);
+  });
+
+  it('keeps the redis address of the file unless REDIS_URL is given', () => {
+    const path = file({ redis: { address: 'redis.local:6379' } });
+    expect(loadConfig({ configPath: path }, {}).redisUrl).toBe('redis://redis.local:6379');
+    expect(loadConfig({ configPath: path }, { REDIS_URL: 'redis://x:1' }).redisUrl).toBe('redis://x:1');
   });
 });
