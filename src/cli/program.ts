@@ -1,5 +1,5 @@
 /** The `ws-manager-bridge` command line: one async function per subcommand. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { ConfigFlags } from '../config/load-config.js';
 import { registerClustersCommands } from './clusters-command.js';
 import { migrateCommand } from './migrate-command.js';
@@ -93,7 +93,7 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .option('--tls-cert <path>', 'serve TLS with this certificate (PEM)')
     .option('--tls-key <path>', 'key of --tls-cert (PEM)')
     .option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS)')
-    .addOption(new Option('--log-level <level>').env('LOG_LEVEL'))
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL)')
     .action((opts: SimulateFlags) => run(() => simulateCommand(opts)));
 
   registerClustersCommands(program, run);

@@ -1,9 +1,13 @@
 /** `ws-manager-bridge simulate`: a simulated ws-manager speaking the real protocol. */
 import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
-import { createLogger } from '../observability/logger.js';
+import { flagOrEnv, parseSetting } from '../config/config-error.js';
+import { errorMessage } from '../lifecycle/abort.js';
+import { routeGrpcLogs } from '../observability/grpc-log.js';
+import { createLogger, parseLogLevel } from '../observability/logger.js';
 import { SimulatedWsManager } from '../wsman/simulator/index.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { plainListenError } from './listen-errors.js';
 import { onShutdownSignal } from './shutdown.js';
 
 /** The `simulate` command's options as the parser hands them over. */
@@ -22,18 +26,27 @@ export interface SimulateFlags {
   logLevel?: string;
 }
 
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error: unknown) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CliError(`cannot read ${flag} ${path} (${code})`, EXIT.usage);
+  }
+}
+
 function serverCredentials(flags: SimulateFlags): ServerCredentials {
   if (!flags.tlsCert && !flags.tlsKey) {
     if (flags.tlsClientCa) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', EXIT.usage);
     return ServerCredentials.createInsecure();
   }
   if (!flags.tlsCert || !flags.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
-  const ca = flags.tlsClientCa ? readFileSync(flags.tlsClientCa) : null;
-  return ServerCredentials.createSsl(
-    ca,
-    [{ cert_chain: readFileSync(flags.tlsCert), private_key: readFileSync(flags.tlsKey) }],
-    Boolean(ca),
-  );
+  const ca = flags.tlsClientCa ? readFlagFile('--tls-client-ca', flags.tlsClientCa) : null;
+  const pair = {
+    cert_chain: readFlagFile('--tls-cert', flags.tlsCert),
+    private_key: readFlagFile('--tls-key', flags.tlsKey),
+  };
+  return ServerCredentials.createSsl(ca, [pair], Boolean(ca));
 }
 
 /** Resolves once `count` Subscribe streams are open (benchmarks start the load when the bridge listens). */
@@ -62,9 +75,16 @@ function waitForSubscribers(
  * `{"event":"listening","port":N}` on stdout once it accepts connections, and a summary when done.
  */
 export async function simulateCommand(flags: SimulateFlags): Promise<number> {
-  const logger = createLogger({ level: flags.logLevel ?? 'info', destination: process.stderr });
+  const levelSetting = flagOrEnv(flags.logLevel, '--log-level', process.env, 'LOG_LEVEL');
+  const level = levelSetting ? parseSetting(levelSetting, parseLogLevel) : 'info';
+  const credentials = serverCredentials(flags);
+  const logger = createLogger({ level, destination: process.stderr });
+  routeGrpcLogs(logger);
   const simulator = new SimulatedWsManager({ logger });
-  const port = await simulator.listen(flags.port, flags.host, serverCredentials(flags));
+  const port = await simulator.listen(flags.port, flags.host, credentials).catch((error: unknown) => {
+    const reason = plainListenError(errorMessage(error));
+    throw new CliError(`cannot serve the simulated ws-manager on ${flags.host}:${flags.port}: ${reason}`);
+  });
   process.stdout.write(`${JSON.stringify({ event: 'listening', host: flags.host, port })}\n`);
   const abort = new AbortController();
   const exit = onShutdownSignal({

@@ -27,7 +27,7 @@ export class OpsHttpServer {
     this.#o = options;
   }
 
-  /** Listens; resolves with the bound port (0 picks a free one). */
+  /** Listens; resolves with the bound port (0 picks a free one). Rejects naming the address when it cannot bind. */
   async start(): Promise<number> {
     const server = createServer((req, res) => {
       void this.#handle(req.url ?? '/', req.method ?? 'GET').then(
@@ -42,10 +42,13 @@ export class OpsHttpServer {
       );
     });
     this.#server = server;
+    const where = `${this.#o.host.includes(':') ? `[${this.#o.host}]` : this.#o.host}:${this.#o.port}`;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (error: Error): void =>
+        reject(new Error(`cannot serve the operator HTTP endpoints on ${where}: ${error.message}`));
+      server.once('error', failed);
       server.listen(this.#o.port, this.#o.host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });
