@@ -3,6 +3,7 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import { CliError, EXIT } from './cli/exit-codes.js';
+import { silenceUnactionableWarnings } from './cli/process-warnings.js';
 import { ConfigError } from './config/config-error.js';
 import { errorMessage } from './lifecycle/abort.js';
 
@@ -20,6 +21,8 @@ function fail(error: unknown): number {
   if (process.env.DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
   return EXIT.failure;
 }
+
+silenceUnactionableWarnings();
 
 const program = buildProgram((work) => {
   work().then(

@@ -12,6 +12,7 @@ import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
 import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
+import { tlsServerNameHint } from './credentials.js';
 import { WsmanClient, type WsmanTarget } from './wsman-client.js';
 
 /** Where statuses go. Both methods are synchronous and must not throw. */
@@ -161,8 +162,9 @@ export class ClusterSubscriber {
     const context = { cluster: this.#o.cluster, url: redactUrl(this.#o.target.url), retryInMs: delay };
     if (this.#downSince === undefined) {
       this.#downSince = Date.now();
+      const hint = failure && tlsServerNameHint(failure, this.#o.target.tlsServerName ?? 'ws-manager');
       this.#o.logger.warn(
-        { ...context, error: failure ?? 'stream ended' },
+        { ...context, error: failure ?? 'stream ended', ...(hint ? { hint } : {}) },
         'ws-manager stream lost, reconnecting',
       );
     } else {

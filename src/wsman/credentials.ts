@@ -60,6 +60,28 @@ export function decodeTls(tls: ClusterTls): DecodedTls {
   return { ca, crt, key };
 }
 
+/**
+ * Node's reason when a server certificate is not valid for the name the client expected, taken out of
+ * a gRPC failure text (e.g. `Host: ws-manager. is not in the cert's altnames: DNS:wsman.eu70`);
+ * undefined for any other failure.
+ */
+export function certificateNameMismatch(failure: string): string | undefined {
+  const match =
+    /(?:ERR_TLS_CERT_ALTNAME_INVALID\]?: )?Hostname\/IP does not match certificate's altnames: (.*)$/s.exec(
+      failure,
+    );
+  return match?.[1]?.replace(/\s*Resolution note:.*$/s, '').replace(/\.$/, '');
+}
+
+/**
+ * For a failed ws-manager connection whose certificate is not valid for the expected server name, a
+ * hint naming the setting that changes that name; undefined for any other failure.
+ */
+export function tlsServerNameHint(failure: string, serverName: string): string | undefined {
+  if (certificateNameMismatch(failure) === undefined) return undefined;
+  return `the certificate is not valid for "${serverName}", the server name the bridge expects; set WSMAN_TLS_SERVER_NAME to a name it is valid for`;
+}
+
 /** Channel credentials: mTLS from base64 PEM when `tls` is given, else plain text. */
 export function channelCredentials(tls: ClusterTls | undefined | null): ChannelCredentials {
   if (!tls) return credentials.createInsecure();
