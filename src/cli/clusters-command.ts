@@ -4,7 +4,6 @@
  * because `register` and `update … tls` use --tls-ca/--tls-key for the ws-manager's material.
  */
 import { readFileSync } from 'node:fs';
-import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Option, type Command } from 'commander';
 import { ClusterApiClient, type ClusterApiClientOptions } from '../cluster-api/cluster-api-client.js';
 import { clustersJson, clustersTable } from '../cluster-api/cluster-status-format.js';
@@ -17,6 +16,7 @@ import {
   type AdmissionConstraint,
   type TlsConfig,
 } from '../generated/workspacemanagerbridge/cluster-service.js';
+import { callFailed } from './call-errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 type Run = (work: () => Promise<number>) => void;
@@ -90,40 +90,17 @@ function connection(flags: Flags): ClusterApiClientOptions {
 
 /** The ws-manager TLS material of `register` / `update … tls`, read from files and base64-encoded. */
 function wsmanTls(flags: Flags, required: boolean): TlsConfig | undefined {
-  const paths = { ca: str(flags, 'tlsCa'), crt: str(flags, 'tlsCrt'), key: str(flags, 'tlsKey') };
+  const paths = { ca: str(flags, 'tlsCa'), crt: str(flags, 'tlsCert'), key: str(flags, 'tlsKey') };
   const given = Object.values(paths).filter(Boolean).length;
   if (given === 0 && !required) return undefined;
-  if (given !== 3) throw new CliError('give --tls-ca, --tls-crt and --tls-key together', EXIT.usage);
+  if (given !== 3) throw new CliError('give --tls-ca, --tls-cert and --tls-key together', EXIT.usage);
   const encode = (flag: string, path: string | undefined): string =>
     readFlagFile(flag, path ?? '').toString('base64');
   return {
     ca: encode('--tls-ca', paths.ca),
-    crt: encode('--tls-crt', paths.crt),
+    crt: encode('--tls-cert', paths.crt),
     key: encode('--tls-key', paths.key),
   };
-}
-
-/** Turns a failed call into the CLI's one-line error. */
-function callFailed(verb: string, address: string, error: unknown): CliError {
-  const e = error as Partial<ServiceError>;
-  if (typeof e.code !== 'number') return new CliError(`${verb}: ${errorMessage(error)}`);
-  // The CLI prints exactly one line, whatever the server or grpc-js put into the details.
-  const details = (e.details ?? e.message ?? '').replace(/\s*\n\s*/g, ' ');
-  if (e.code === grpcStatus.DEADLINE_EXCEEDED) {
-    return new CliError(
-      `${verb}: the cluster service did not answer in time (${details}); try a longer --timeout`,
-    );
-  }
-  if (e.code === grpcStatus.UNAVAILABLE) {
-    return new CliError(
-      `${verb}: cannot reach the cluster service at ${address} (${details}); check --addr / CLUSTER_SERVICE_ADDR and TLS flags`,
-    );
-  }
-  const name = grpcStatus[e.code] ?? String(e.code);
-  return new CliError(
-    `${verb} failed: ${name}: ${details}`,
-    e.code === grpcStatus.INVALID_ARGUMENT ? EXIT.usage : EXIT.failure,
-  );
 }
 
 async function withClient<T>(
@@ -136,7 +113,9 @@ async function withClient<T>(
   try {
     return await work(client);
   } catch (error: unknown) {
-    throw error instanceof CliError ? error : callFailed(verb, options.address, error);
+    throw error instanceof CliError
+      ? error
+      : callFailed(verb, { address: options.address, tls: options.tls !== undefined }, error);
   } finally {
     client.close();
   }
@@ -243,7 +222,7 @@ function collect(value: string, previous: string[] = []): string[] {
 function wsmanTlsOptions(cmd: Command, purpose: string): Command {
   return cmd
     .option('--tls-ca <path>', `CA certificate (PEM) ${purpose}`)
-    .option('--tls-crt <path>', `client certificate (PEM) ${purpose}`)
+    .option('--tls-cert <path>', `client certificate (PEM) ${purpose}`)
     .option('--tls-key <path>', `client key (PEM) ${purpose}`);
 }
 

@@ -1,8 +1,10 @@
 /** The `ws-manager-bridge` command line: one async function per subcommand. */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ConfigFlags } from '../config/load-config.js';
 import { registerClustersCommands } from './clusters-command.js';
 import { migrateCommand } from './migrate-command.js';
+import { oneLineParserErrors } from './parser-errors.js';
 import { serveCommand } from './serve-command.js';
 import { simulateCommand, type SimulateFlags } from './simulate-command.js';
 
@@ -29,13 +31,19 @@ function databaseOptions(cmd: Command): Command {
     .option('--log-format <format>', 'json or pretty (env LOG_FORMAT, default: pretty on a terminal)');
 }
 
+/** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 /** Builds the program; `run` receives the exit code of the chosen subcommand. */
 export function buildProgram(run: (work: () => Promise<number>) => void): Command {
   // Positional options: `clusters --tls-ca X register --tls-ca Y` keeps the two flags apart.
   const program = new Command('ws-manager-bridge')
     .enablePositionalOptions()
     .description('Streams workspace status from ws-manager clusters into the platform database')
-    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride();
 
   databaseOptions(program.command('serve').description('run the bridge'))
@@ -97,6 +105,7 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .action((opts: SimulateFlags) => run(() => simulateCommand(opts)));
 
   registerClustersCommands(program, run);
+  oneLineParserErrors(program);
   return program;
 }
 

@@ -97,7 +97,7 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
     return h;
   }
 
-  const tlsFlags = ['--tls-ca', files.ca, '--tls-crt', files.crt, '--tls-key', files.key];
+  const tlsFlags = ['--tls-ca', files.ca, '--tls-cert', files.crt, '--tls-key', files.key];
 
   it('registers, lists, updates and deregisters a cluster', async () => {
     const h = await harness();
@@ -164,7 +164,7 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
       'tls',
       '--tls-ca',
       caBundle,
-      '--tls-crt',
+      '--tls-cert',
       files.crt,
       '--tls-key',
       files.key,
@@ -208,11 +208,11 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
       'partial TLS files',
       ['register', '--name=a', '--url=x:1', '--tls-ca', files.ca],
       EXIT.usage,
-      /--tls-ca, --tls-crt and --tls-key together/,
+      /--tls-ca, --tls-cert and --tls-key together/,
     ],
     [
       'a missing TLS file',
-      ['update', 'eu-1', 'tls', '--tls-ca', '/nonexistent', '--tls-crt', files.crt, '--tls-key', files.key],
+      ['update', 'eu-1', 'tls', '--tls-ca', '/nonexistent', '--tls-cert', files.crt, '--tls-key', files.key],
       EXIT.usage,
       /cannot read --tls-ca \/nonexistent \(ENOENT\)/,
     ],
@@ -262,7 +262,9 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
     );
     const withoutCert = await cli([...connection, '--timeout', '5s', 'list']);
     expect(withoutCert.code).toBe(EXIT.failure);
-    expect(withoutCert.error).toMatch(/cannot reach the cluster service at 127\.0\.0\.1:\d+/);
+    expect(withoutCert.error).toMatch(
+      /^ws-manager-bridge: list: the cluster service at 127\.0\.0\.1:\d+ requires a client certificate; give --tls-cert and --tls-key$/,
+    );
   });
 
   it('runs as a child process with address and token from the environment', async () => {
@@ -277,6 +279,17 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
     expect(listed).toMatchObject({ code: EXIT.ok, stderr: '' });
     expect(JSON.parse(listed.stdout)).toEqual([]);
     expect(h.logs.raw.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('calls a TLS service by IP address without a deprecation warning on stderr', async () => {
+    const h = await harness({
+      config: {
+        tls: { cert: Buffer.from(pki.server.cert), key: Buffer.from(pki.server.key), clientCa: undefined },
+      },
+    });
+    // Node warns (DEP0123) when an IP address is the TLS server name, which grpc-js does for an IP target.
+    const listed = await child(['--tls-ca', files.ca, '--addr', `127.0.0.1:${h.port}`, 'list', '--json'], {});
+    expect(listed).toEqual({ code: EXIT.ok, stdout: '[]\n', stderr: '' });
   });
 
   it('keeps the ws-manager TLS flags of register apart from the connection flags', async () => {
