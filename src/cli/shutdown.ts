@@ -9,6 +9,7 @@
 import type { Logger } from '../observability/logger.js';
 import { EXIT } from './exit-codes.js';
 
+/** What the signal owner stops, and how long it lets the stop take. */
 export interface ShutdownOptions {
   logger: Logger;
   /** Orderly teardown; resolves true when everything stopped cleanly. */
