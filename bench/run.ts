@@ -2,7 +2,7 @@
  * `npm run bench`: simulator (separate process) -> bridge (this process) -> database (+ Redis) over
  * loopback. Prints one JSON line per scenario and database. Not part of `npm test`.
  *
- * Environment: BENCH_DBS=sqlite,postgres  BENCH_SCENARIOS=throughput,latency  BENCH_UPDATES=200000
+ * Environment: BENCH_DBS=sqlite,postgres  BENCH_SCENARIOS=throughput,latency,replicas  BENCH_UPDATES=200000
  * BENCH_RUNS=3 (the median run is printed, with every run's rate and p99)
  * BENCH_WORKSPACES=10000  BENCH_REDIS=1 (publish to Redis when the services script provides it).
  */
@@ -17,6 +17,7 @@ import { createBridge } from '../src/bridge.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { LatencyProbe } from './latency-probe.js';
+import { replicasRun } from './replicas.js';
 
 type Db = 'sqlite' | 'postgres';
 
@@ -28,6 +29,7 @@ interface Scenario {
 }
 
 const env = process.env;
+const DEFAULT_SCENARIOS = 'throughput,latency,replicas';
 const WORKSPACES = Number(env.BENCH_WORKSPACES ?? 10_000);
 const SCENARIOS: Scenario[] = [
   { name: 'throughput', workspaces: WORKSPACES, rate: 0, updates: Number(env.BENCH_UPDATES ?? 200_000) },
@@ -37,7 +39,9 @@ const SCENARIOS: Scenario[] = [
     rate: 1000,
     updates: Number(env.BENCH_LATENCY_UPDATES ?? 20_000),
   },
-].filter((s) => (env.BENCH_SCENARIOS ?? 'throughput,latency').split(',').includes(s.name));
+].filter((s) => (env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS).split(',').includes(s.name));
+/** Replica runs need PostgreSQL; one run each (every run kills a replica and waits for a failover). */
+const REPLICAS = (env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS).split(',').includes('replicas');
 const DBS = (env.BENCH_DBS ?? 'sqlite,postgres').split(',') as Db[];
 
 function services(): Record<string, string> {
@@ -215,5 +219,12 @@ if (process.argv[2] === '--one') {
   for (const db of DBS) {
     for (const scenario of SCENARIOS)
       process.stdout.write(`${JSON.stringify(await measured(scenario, db))}\n`);
+  }
+  if (REPLICAS) {
+    const redisUrl = env.BENCH_REDIS === '0' ? undefined : urls.WSB_REDIS_URL;
+    for (const count of [1, 3]) {
+      const target = await database('postgres', urls.WSB_PG_URL ?? '');
+      process.stdout.write(`${JSON.stringify(await replicasRun(count, target, redisUrl))}\n`);
+    }
   }
 }

@@ -23,6 +23,8 @@ const BATCH = 1_000;
 const BATCHES_PER_RUN = 30;
 const REPEATS = 3;
 const T0 = '2026-01-02T03:04:05.678Z';
+/** The replica outbox rows name; one process, no fence: the single-bridge write path. */
+const REPLICA = 'bench';
 
 function status(i: number, round: number): InstanceStatus {
   return {
@@ -116,7 +118,7 @@ async function timedRun(store: Store, work: InstanceWrite[][], outbox: boolean):
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (const writes of work) {
-    const result = await store.writeBatch(writes, { outbox });
+    const result = await store.writeBatch(writes, { outbox, replica: REPLICA });
     if (result.applied.length !== writes.length)
       throw new Error(`expected every write to apply, got ${result.applied.length}`);
   }
@@ -140,7 +142,10 @@ async function measure(store: Store, outbox: boolean, firstRound: number): Promi
     const work = batches(round, BATCHES_PER_RUN);
     round += BATCHES_PER_RUN;
     runs.push(await timedRun(store, work, outbox));
-    if (outbox) await store.ackNotifications(work.flat().map((w) => w.row.id));
+    if (outbox) {
+      const delivered = work.flat().map((w) => w.row.id);
+      await store.ackNotifications(delivered, REPLICA);
+    }
   }
   const rates = runs.map((r) => r.rowsPerS);
   return {

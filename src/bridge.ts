@@ -3,28 +3,32 @@
  * with start() and stop(). Tests call the same function with their own store, publisher or config.
  */
 import type { BridgeConfig, StaticCluster } from './config/config.js';
-import { plainStaticCluster } from './config/load-config.js';
 import { ClusterServiceServer } from './cluster-api/cluster-service-server.js';
+import { ClusterLeases } from './clusters/cluster-leases.js';
+import { ClusterOwnership } from './clusters/cluster-ownership.js';
 import { ClusterReconciler } from './clusters/cluster-reconciler.js';
 import { ClusterSupervisor, type ClusterSpec } from './clusters/cluster-supervisor.js';
+import { LeaseTokens } from './clusters/lease-tokens.js';
 import { ClusterControllers } from './controllers/cluster-controllers.js';
 import { InstanceController } from './controllers/instance-controller.js';
 import { WorkspaceClassRefresher } from './controllers/workspace-class-refresher.js';
+import { DemoCluster } from './demo.js';
 import { errorMessage } from './lifecycle/abort.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { OpsHttpServer, type Readiness } from './observability/http-server.js';
 import { openPublisher } from './pubsub/open-publisher.js';
 import { Notifier } from './pubsub/notifier.js';
+import { OrphanClaimer } from './pubsub/orphan-claimer.js';
 import type { Publisher } from './pubsub/ports.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/ports.js';
 import { INSTANCE_PHASES } from './store/types.js';
 import { reduceStatus } from './sync/status-reducer.js';
-import { SyncEngine, type StopRequest, type SyncProbe } from './sync/sync-engine.js';
+import { SyncEngine, type SyncProbe } from './sync/sync-engine.js';
 import { validateStatus } from './sync/validate-status.js';
 import { describeClusterWith } from './wsman/describe-cluster.js';
-import { SimulatedWsManager } from './wsman/simulator/index.js';
+import type { SimulatedWsManager } from './wsman/simulator/index.js';
 
 /** Optional pieces a caller (a test, the benchmark) provides instead of the defaults. */
 export interface BridgeDeps {
@@ -48,11 +52,13 @@ export interface Bridge {
   readonly engine: SyncEngine;
   readonly notifier: Notifier;
   readonly supervisor: ClusterSupervisor;
+  /** Which clusters this replica owns (all of them without replicas). */
+  readonly ownership: ClusterOwnership;
   /** The instance controllers of the clusters being streamed. */
   readonly controllers: ClusterControllers;
-  /** The controller of the installation's own instances (phase timeouts only). */
-  readonly installationController: InstanceController;
   readonly metrics: Metrics;
+  /** This replica's id (`BRIDGE_REPLICA_ID`). */
+  readonly replicaId: string;
   /** Port of the operator HTTP server once started. */
   readonly httpPort: number | undefined;
   /** The built-in simulated ws-manager, when the demo runs. */
@@ -66,150 +72,8 @@ export interface Bridge {
   stop(): Promise<boolean>;
 }
 
-/** Every fourth workspace of the demo workload is a prebuild (every third of those with a failed task). */
-const DEMO_PREBUILD_EVERY = 4;
-
 /** Grace for writing what is still in memory on shutdown. */
 const DRAIN_GRACE_MS = 10_000;
-
-/** Builds the bridge. Opens the store and publisher (no network I/O beyond that until start()). */
-export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeDeps): Promise<Bridge> {
-  const logger = deps.logger;
-  const metrics = deps.metrics ?? createMetrics();
-  const store = deps.store ?? (await openStore(config.databaseUrl, { logger }));
-  const publisher = deps.publisher ?? (await openPublisher(config.redisUrl, logger));
-  const notifier = new Notifier({
-    publisher,
-    logger,
-    outbox: publisher.durable ? store : undefined,
-    backoff: config.wsman.backoff,
-    onPublished: (type, ok, count) =>
-      metrics.redisUpdatesPublishedTotal.inc({ type, error: String(!ok) }, count),
-  });
-  const engine = new SyncEngine({
-    store,
-    notify: (committed) => {
-      notifier.notifyMessages(committed.messages);
-      notifier.notifyInstances(committed.instances);
-    },
-    prebuilds: { stoppedPrebuildStatuses: config.stoppedPrebuildStatuses },
-    validate: validateStatus,
-    reduce: reduceStatus,
-    logger,
-    metrics,
-    adoptUnknown: config.adoptUnknown || config.demo.enabled,
-    outbox: publisher.durable,
-    backoff: config.wsman.backoff,
-    probe: deps.probe,
-  });
-  metrics.sources.notificationsPending = () => notifier.pending;
-  metrics.sources.instancesTracked = () => engine.tracked;
-  metrics.sources.instancesDirty = () => engine.dirty;
-  const controllerOptions = {
-    store,
-    stopInstances: (requests: readonly StopRequest[], signal: AbortSignal) =>
-      engine.stopInstances(requests, signal),
-    timeouts: config.timeouts,
-    intervalMs: config.controllerIntervalMs,
-    maxDisconnectMs: config.controllerMaxDisconnectMs,
-    stopAfterDisconnectMs: config.stopInstancesAfterDisconnectMs,
-    metrics,
-    logger,
-  };
-  const controllers = new ClusterControllers({
-    ...controllerOptions,
-    tlsServerName: config.wsman.tlsServerName,
-    deadlineMs: config.wsman.unaryDeadlineMs,
-  });
-  const installationController = new InstanceController({
-    ...controllerOptions,
-    cluster: config.installation,
-  });
-  const supervisor = new ClusterSupervisor({
-    sink: engine,
-    workers: (spec) => [controllers.worker(spec)],
-    logger,
-    metrics,
-    backoff: config.wsman.backoff,
-    healthyResetMs: config.wsman.healthyResetMs,
-    unaryDeadlineMs: config.wsman.unaryDeadlineMs,
-    tlsServerName: config.wsman.tlsServerName,
-    allowPlaintext: config.allowPlaintextClusters,
-  });
-  const describeCluster = describeClusterWith({
-    tlsServerName: config.wsman.tlsServerName,
-    deadlineMs: config.wsman.unaryDeadlineMs,
-  });
-  const parts: Omit<Parts, 'reconciler' | 'classRefresher'> = {
-    logger,
-    metrics,
-    store,
-    publisher,
-    notifier,
-    engine,
-    supervisor,
-    controllers,
-    installationController,
-    http: deps.http ?? true,
-  };
-  const runtime: BridgeRuntime = new BridgeRuntime(config, parts, (staticClusters) => ({
-    clusterService: new ClusterServiceServer({
-      config: config.clusterService,
-      allowPlaintextClusters: config.allowPlaintextClusters,
-      deps: {
-        store,
-        staticClusters,
-        describeCluster,
-        onClusterChanged: () => runtime.reconcileClusters(),
-        stopClusterInstances: async (clusterName, reason, signal) => {
-          // Stream first: a status still in flight must not revive what is being stopped.
-          await supervisor.detach(clusterName);
-          const records = await store.listInstances({ clusterName, phases: NOT_STOPPED });
-          return engine.stopInstances(
-            records.map((record) => ({ record, reason })),
-            signal,
-          );
-        },
-        logger: logger.child({ component: 'cluster-service' }),
-      },
-    }),
-    reconciler: new ClusterReconciler({
-      store,
-      supervisor,
-      staticClusters: () => staticClusters().map(specOf),
-      intervalMs: config.clusterReconcileIntervalMs,
-      logger,
-    }),
-    classRefresher: new WorkspaceClassRefresher({
-      store,
-      describeCluster,
-      isStatic: (name) => staticClusters().some((c) => c.name === name),
-      intervalMs: config.controllerIntervalMs,
-      logger,
-    }),
-  }));
-  return runtime;
-}
-
-interface Parts {
-  logger: Logger;
-  metrics: Metrics;
-  store: Store;
-  publisher: Publisher;
-  notifier: Notifier;
-  engine: SyncEngine;
-  supervisor: ClusterSupervisor;
-  controllers: ClusterControllers;
-  installationController: InstanceController;
-  http: boolean;
-}
-
-/** Parts that need the final list of static clusters (known once the demo simulator listens). */
-interface LateParts {
-  reconciler: ClusterReconciler;
-  classRefresher: WorkspaceClassRefresher;
-  clusterService: ClusterServiceServer;
-}
 
 /** Phases in which an instance still counts as present on its cluster. */
 const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
@@ -226,33 +90,212 @@ function specOf(cluster: StaticCluster): ClusterSpec {
   };
 }
 
+/** Every part, built in dependency order by `createBridge`. */
+interface Parts {
+  config: Readonly<BridgeConfig>;
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  publisher: Publisher;
+  demo: DemoCluster | undefined;
+  notifier: Notifier;
+  orphans: OrphanClaimer | undefined;
+  engine: SyncEngine;
+  controllers: ClusterControllers;
+  supervisor: ClusterSupervisor;
+  ownership: ClusterOwnership;
+  reconciler: ClusterReconciler;
+  classRefresher: WorkspaceClassRefresher;
+  clusterService: ClusterServiceServer;
+  http: boolean;
+}
+
+/**
+ * Builds the bridge. Opens the store and publisher, and with the demo binds its simulated ws-manager
+ * to a loopback port; nothing else touches the network until start().
+ */
+export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeDeps): Promise<Bridge> {
+  const { logger } = deps;
+  const replica = config.replicaId;
+  const metrics = deps.metrics ?? createMetrics();
+  const store = deps.store ?? (await openStore(config.databaseUrl, { logger }));
+  const publisher = deps.publisher ?? (await openPublisher(config.redisUrl, logger));
+  const demo = config.demo.enabled ? await DemoCluster.listen(config.demo, logger) : undefined;
+  const staticClusters: readonly StaticCluster[] = [
+    ...config.staticClusters,
+    ...(demo ? [demo.cluster] : []),
+  ];
+  const leaseStore = store.leases;
+  const tokens = leaseStore ? new LeaseTokens(replica) : undefined;
+
+  const notifier = new Notifier({
+    publisher,
+    logger,
+    outbox: publisher.durable ? store : undefined,
+    replica,
+    backoff: config.wsman.backoff,
+    onPublished: (type, ok, count) =>
+      metrics.redisUpdatesPublishedTotal.inc({ type, error: String(!ok) }, count),
+  });
+  const orphans = publisher.durable
+    ? new OrphanClaimer({
+        outbox: store,
+        replica,
+        liveReplicas: async () => (leaseStore ? leaseStore.liveReplicas() : [replica]),
+        notifier,
+        intervalMs: config.clusterLeaseMs,
+        logger,
+      })
+    : undefined;
+  const engine = new SyncEngine({
+    store,
+    notify: (committed) => {
+      notifier.notifyMessages(committed.messages);
+      notifier.notifyInstances(committed.instances);
+    },
+    prebuilds: { stoppedPrebuildStatuses: config.stoppedPrebuildStatuses },
+    validate: validateStatus,
+    reduce: reduceStatus,
+    logger,
+    metrics,
+    adoptUnknown: config.adoptUnknown || config.demo.enabled,
+    outbox: publisher.durable,
+    replica,
+    fence: tokens && (() => tokens.fence()),
+    backoff: config.wsman.backoff,
+    probe: deps.probe,
+  });
+  metrics.sources.notificationsPending = () => notifier.pending;
+  metrics.sources.instancesTracked = () => engine.tracked;
+  metrics.sources.instancesDirty = () => engine.dirty;
+
+  const controllerOptions = {
+    store,
+    stopInstances: engine.stopInstances.bind(engine),
+    timeouts: config.timeouts,
+    intervalMs: config.controllerIntervalMs,
+    maxDisconnectMs: config.controllerMaxDisconnectMs,
+    stopAfterDisconnectMs: config.stopInstancesAfterDisconnectMs,
+    metrics,
+    logger,
+  };
+  const controllers = new ClusterControllers({
+    ...controllerOptions,
+    tlsServerName: config.wsman.tlsServerName,
+    deadlineMs: config.wsman.unaryDeadlineMs,
+  });
+  const supervisor = new ClusterSupervisor({
+    sink: engine,
+    workers: (spec) => [controllers.worker(spec)],
+    logger,
+    metrics,
+    backoff: config.wsman.backoff,
+    healthyResetMs: config.wsman.healthyResetMs,
+    unaryDeadlineMs: config.wsman.unaryDeadlineMs,
+    tlsServerName: config.wsman.tlsServerName,
+    allowPlaintext: config.allowPlaintextClusters,
+  });
+  const ownership = new ClusterOwnership({
+    supervisor,
+    engine,
+    installation: config.installation,
+    installationController: () =>
+      new InstanceController({ ...controllerOptions, cluster: config.installation }),
+    leases:
+      leaseStore &&
+      tokens &&
+      ((hooks) =>
+        new ClusterLeases({
+          store: leaseStore,
+          replica,
+          tokens,
+          ttlMs: config.clusterLeaseMs,
+          hooks,
+          metrics,
+          logger,
+        })),
+    drainMs: DRAIN_GRACE_MS,
+    logger,
+  });
+  const reconciler = new ClusterReconciler({
+    store,
+    ownership,
+    staticClusters: () => staticClusters.map(specOf),
+    intervalMs: config.clusterReconcileIntervalMs,
+    logger,
+  });
+  const describeCluster = describeClusterWith({
+    tlsServerName: config.wsman.tlsServerName,
+    deadlineMs: config.wsman.unaryDeadlineMs,
+  });
+  const classRefresher = new WorkspaceClassRefresher({
+    store,
+    describeCluster,
+    isStatic: (name) => staticClusters.some((c) => c.name === name),
+    owns: (name) => ownership.owns(name),
+    intervalMs: config.controllerIntervalMs,
+    logger,
+  });
+  const clusterService = new ClusterServiceServer({
+    config: config.clusterService,
+    allowPlaintextClusters: config.allowPlaintextClusters,
+    deps: {
+      store,
+      staticClusters: () => staticClusters,
+      describeCluster,
+      onClusterChanged: () => reconciler.runNow(),
+      exclusively: (name, signal, work) => ownership.exclusively(name, signal, work),
+      stopClusterInstances: async (clusterName, reason, signal) => {
+        const records = await store.listInstances({ clusterName, phases: NOT_STOPPED });
+        return engine.stopInstances(
+          records.map((record) => ({ record, reason })),
+          signal,
+        );
+      },
+      leaseHolders: async () =>
+        leaseStore
+          ? new Map((await leaseStore.listLeases()).map((l) => [l.name, l.holder]))
+          : new Map(supervisor.clusters().map((c) => [c.name, replica])),
+      logger: logger.child({ component: 'cluster-service' }),
+    },
+  });
+  return new BridgeRuntime({
+    config,
+    logger,
+    metrics,
+    store,
+    publisher,
+    demo,
+    notifier,
+    orphans,
+    engine,
+    controllers,
+    supervisor,
+    ownership,
+    reconciler,
+    classRefresher,
+    clusterService,
+    http: deps.http ?? true,
+  });
+}
+
 class BridgeRuntime implements Bridge {
-  readonly #config: Readonly<BridgeConfig>;
   readonly #p: Parts;
-  readonly #late: LateParts;
-  #static: StaticCluster[] = [];
   #state: BridgeState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<boolean> | undefined;
   #http: OpsHttpServer | undefined;
   #httpPort: number | undefined;
   #clusterServicePort: number | undefined;
-  #simulator: SimulatedWsManager | undefined;
-  #demoAbort = new AbortController();
+  #stopListening: (() => Promise<void>) | undefined;
 
-  constructor(
-    config: Readonly<BridgeConfig>,
-    parts: Parts,
-    late: (staticClusters: () => readonly StaticCluster[]) => LateParts,
-  ) {
-    this.#config = config;
+  constructor(parts: Parts) {
     this.#p = parts;
-    this.#late = late(() => this.#static);
   }
 
   /** Applies cluster changes now (the ClusterService calls this after a mutation). */
   reconcileClusters(): Promise<void> {
-    return this.#late.reconciler.runNow();
+    return this.#p.reconciler.runNow();
   }
 
   get state(): BridgeState {
@@ -270,20 +313,23 @@ class BridgeRuntime implements Bridge {
   get supervisor(): ClusterSupervisor {
     return this.#p.supervisor;
   }
+  get ownership(): ClusterOwnership {
+    return this.#p.ownership;
+  }
   get controllers(): ClusterControllers {
     return this.#p.controllers;
   }
-  get installationController(): InstanceController {
-    return this.#p.installationController;
-  }
   get metrics(): Metrics {
     return this.#p.metrics;
+  }
+  get replicaId(): string {
+    return this.#p.config.replicaId;
   }
   get httpPort(): number | undefined {
     return this.#httpPort;
   }
   get simulator(): SimulatedWsManager | undefined {
-    return this.#simulator;
+    return this.#p.demo?.simulator;
   }
   get clusterServicePort(): number | undefined {
     return this.#clusterServicePort;
@@ -302,21 +348,25 @@ class BridgeRuntime implements Bridge {
     if (this.#state !== 'idle' && this.#state !== 'failed')
       throw new Error(`cannot start a bridge that is ${this.#state}`);
     this.#state = 'starting';
-    const { store, notifier, supervisor, logger } = this.#p;
-    await store.migrate();
-    await notifier.start();
-    if (this.#p.http) await this.#startHttp();
-    const clusters = [...this.#config.staticClusters];
-    if (this.#config.demo.enabled) clusters.push(await this.#startDemo());
-    this.#static = clusters;
-    await this.#late.reconciler.start();
-    await this.#late.classRefresher.start();
-    await this.#p.installationController.start();
-    this.#clusterServicePort = await this.#late.clusterService.start();
+    const p = this.#p;
+    await p.store.migrate();
+    await p.store.claimSoleWriter(p.config.replicaId);
+    await p.engine.start();
+    await p.notifier.start();
+    await p.orphans?.start();
+    if (p.http) await this.#startHttp();
+    // Known clusters first, so that the first lease round can take this replica's share of them.
+    await p.reconciler.start();
+    this.#stopListening = await p.store.leases?.onClusterChange(() => void p.reconciler.runNow());
+    await p.ownership.start();
+    await p.classRefresher.start();
+    this.#clusterServicePort = await p.clusterService.start();
+    await p.demo?.start();
     if (this.#state === 'starting') this.#state = 'running';
-    logger.info(
+    p.logger.info(
       {
-        clusters: [...supervisor.states().keys()],
+        replica: p.config.replicaId,
+        clusters: [...p.supervisor.states().keys()],
         httpPort: this.#httpPort,
         clusterServicePort: this.#clusterServicePort,
       },
@@ -324,32 +374,10 @@ class BridgeRuntime implements Bridge {
     );
   }
 
-  async #startDemo(): Promise<StaticCluster> {
-    const simulator = new SimulatedWsManager({ logger: this.#p.logger.child({ component: 'simulator' }) });
-    this.#simulator = simulator;
-    const port = await simulator.listen(0, '127.0.0.1');
-    const { workspaces, updatesPerSecond } = this.#config.demo;
-    void simulator
-      .runLoad({
-        workspaces,
-        updatesPerSecond,
-        prebuildEvery: DEMO_PREBUILD_EVERY,
-        signal: this.#demoAbort.signal,
-      })
-      .catch((error: unknown) =>
-        this.#p.logger.error({ error: errorMessage(error) }, 'demo workload failed'),
-      );
-    this.#p.logger.info(
-      { port, workspaces, updatesPerSecond },
-      'no cluster configured: running a simulated ws-manager',
-    );
-    return plainStaticCluster('demo', `127.0.0.1:${port}`);
-  }
-
   async #startHttp(): Promise<void> {
     this.#http = new OpsHttpServer({
-      host: this.#config.http.host,
-      port: this.#config.http.port,
+      host: this.#p.config.http.host,
+      port: this.#p.config.http.port,
       registry: this.#p.metrics.registry,
       healthy: () => this.#state === 'running' || this.#state === 'starting',
       readiness: () => this.#readiness(),
@@ -358,16 +386,19 @@ class BridgeRuntime implements Bridge {
   }
 
   async #readiness(): Promise<Readiness> {
+    const p = this.#p;
     const checks: Readiness['checks'] = {};
     try {
-      await this.#p.store.ping();
+      await p.store.ping();
       checks.database = { ok: true };
     } catch (error: unknown) {
       checks.database = { ok: false, detail: errorMessage(error) };
     }
-    checks.notifications = { ok: this.#p.publisher.healthy(), detail: `${this.#p.notifier.pending} pending` };
-    for (const [name, state] of this.#p.supervisor.states()) {
-      const downMs = this.#p.controllers.get(name)?.disconnectedForMs();
+    const down = p.publisher.downReason();
+    const pending = `${p.notifier.pending} pending`;
+    checks.notifications = { ok: down === undefined, detail: down ? `${down}; ${pending}` : pending };
+    for (const [name, state] of p.supervisor.states()) {
+      const downMs = p.controllers.get(name)?.disconnectedForMs();
       checks[`cluster:${name}`] =
         downMs === undefined
           ? { ok: state === 'streaming', detail: state }
@@ -376,50 +407,59 @@ class BridgeRuntime implements Bridge {
               detail: `${state}; disconnected: ws-manager unreachable for ${Math.round(downMs / 1000)} s`,
             };
     }
+    if (p.ownership.leases) {
+      const held = p.ownership.leases.owned().sort();
+      checks.leases = { ok: true, detail: held.length > 0 ? `holds ${held.join(', ')}` : 'holds none' };
+    }
     checks.bridge = { ok: this.#state === 'running', detail: this.#state };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
   stop(): Promise<boolean> {
     if (!this.#stopPromise) {
+      const failedStart = this.#state === 'failed';
       // Visible at once, so health checks fail from the first moment of shutdown.
       this.#state = 'stopping';
-      this.#stopPromise = this.#stop();
+      this.#stopPromise = this.#stop(failedStart);
     }
     return this.#stopPromise;
   }
 
-  async #stop(): Promise<boolean> {
+  async #stop(failedStart: boolean): Promise<boolean> {
+    // A start still running is let finish (or fail) before its parts are stopped.
     await this.#startPromise?.catch(() => undefined);
-    const { logger } = this.#p;
+    const p = this.#p;
     let clean = true;
     const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
       try {
         const result = await fn();
         if (result === false) {
           clean = false;
-          logger.warn({ step: name }, 'shutdown step did not finish cleanly');
+          p.logger.warn({ step: name }, 'shutdown step did not finish cleanly');
         }
       } catch (error: unknown) {
         clean = false;
-        logger.error({ step: name, error: errorMessage(error) }, 'shutdown step failed');
+        p.logger.error({ step: name, error: errorMessage(error) }, 'shutdown step failed');
       }
     };
-    // Intake first, then drain what is in memory, then the outputs, in reverse order of start.
-    await step('cluster service', () => this.#late.clusterService.stop());
-    await step('reconciler', () => this.#late.reconciler.stop());
-    await step('class refresher', () => this.#late.classRefresher.stop());
-    await step('installation controller', () => this.#p.installationController.stop());
-    await step('clusters', () => this.#p.supervisor.stop());
-    this.#demoAbort.abort();
-    await step('simulator', async () => this.#simulator?.close());
-    await step('sync', () => this.#p.engine.drain(DRAIN_GRACE_MS));
-    await step('notifier', () => this.#p.notifier.stop());
-    await step('publisher', () => this.#p.publisher.close());
-    await step('store', () => this.#p.store.close());
+    // Intake first, then drain what is in memory, then hand the leases back (the writes needed
+    // them), then the outputs, in reverse order of start.
+    await step('cluster service', () => p.clusterService.stop());
+    await step('reconciler', () => p.reconciler.stop());
+    await step('cluster change listener', async () => this.#stopListening?.());
+    await step('class refresher', () => p.classRefresher.stop());
+    await step('clusters', () => p.ownership.stopParts());
+    await step('demo', async () => p.demo?.stop());
+    await step('sync', () => p.engine.drain(DRAIN_GRACE_MS));
+    await step('orphan claimer', async () => p.orphans?.stop());
+    await step('notifier', () => p.notifier.stop());
+    await step('leases', () => p.ownership.stop());
+    await step('publisher', () => p.publisher.close());
+    await step('store', () => p.store.close());
     await step('http', async () => this.#http?.stop());
     this.#state = 'stopped';
-    logger.info({ clean }, 'ws-manager-bridge stopped');
-    return clean;
+    if (failedStart) p.logger.info('ws-manager-bridge stopped after a failed start');
+    else p.logger.info({ clean }, 'ws-manager-bridge stopped');
+    return clean && !failedStart;
   }
 }

@@ -34,6 +34,8 @@ export function formatProgress(input: {
   ratePerSecond: number;
   clusters: ReadonlyMap<string, string>;
   pendingNotifications: number;
+  /** Leases this replica holds, when replicas share the database. */
+  leases?: readonly string[];
 }): string {
   const phases = counts(input.phases, ORDER);
   const prebuilds = counts(input.prebuilds, PREBUILD_STATES);
@@ -41,7 +43,8 @@ export function formatProgress(input: {
   return (
     `instances ${phases || '(none yet)'}${prebuilds ? ` | prebuilds ${prebuilds}` : ''}` +
     ` | updates applied ${input.applied} (${input.ratePerSecond.toFixed(1)}/s)` +
-    ` | notifications pending ${input.pendingNotifications} | clusters ${clusters || '(none)'}`
+    ` | notifications pending ${input.pendingNotifications} | clusters ${clusters || '(none)'}` +
+    (input.leases ? ` | leases ${input.leases.join(',') || '(none)'}` : '')
   );
 }
 
@@ -77,6 +80,7 @@ export function startProgress(
           ratePerSecond: rate,
           clusters: bridge.supervisor.states(),
           pendingNotifications: bridge.notifier.pending,
+          leases: bridge.ownership.leases?.owned().sort(),
         }),
       );
     },

@@ -31,6 +31,8 @@ export function clustersJson(statuses: readonly ClusterStatus[]): string {
     governed: s.governed,
     static: s.static,
     admissionConstraints: s.admissionConstraint.map(constraintText),
+    // The replica streaming the cluster; null while none does (or without replicas' leases).
+    holder: s.leaseHolder || null,
   }));
   return JSON.stringify(rows, null, 2);
 }
@@ -47,6 +49,7 @@ export function clustersTable(statuses: readonly ClusterStatus[]): string {
     'GOVERNED',
     'STATIC',
     'CONSTRAINTS',
+    'HOLDER',
   ];
   const rows = statuses.map((s) => [
     s.name,
@@ -58,6 +61,7 @@ export function clustersTable(statuses: readonly ClusterStatus[]): string {
     String(s.governed),
     String(s.static),
     s.admissionConstraint.map(constraintText).join(',') || '-',
+    s.leaseHolder || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]): string =>

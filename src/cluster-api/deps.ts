@@ -21,10 +21,20 @@ export interface ClusterServiceDeps {
   /** Called after a stored Register/Update/Deregister so live connections follow at once. */
   onClusterChanged: (name: string) => Promise<void>;
   /**
-   * Forced Deregister: marks the cluster's remaining non-stopped instances stopped and resolves once
-   * those stops are committed; returns how many. Rejects with an AbortError when `signal` fires.
+   * Runs `work` while this replica holds the cluster's lease without running its stream or
+   * controller (taking the lease over from its holder first when needed). Forced Deregister stops
+   * the instances and deletes the row inside it, so no status can revive them and no other replica
+   * writes the cluster meanwhile.
+   */
+  exclusively: <T>(clusterName: string, signal: AbortSignal, work: () => Promise<T>) => Promise<T>;
+  /**
+   * Forced Deregister, inside `exclusively`: marks the cluster's remaining non-stopped instances
+   * stopped and resolves once those stops are committed; returns how many. Rejects with an
+   * AbortError when `signal` fires.
    */
   stopClusterInstances: (clusterName: string, reason: string, signal: AbortSignal) => Promise<number>;
+  /** The replica holding each cluster's lease, by cluster name (for List). */
+  leaseHolders: () => Promise<ReadonlyMap<string, string>>;
   logger: Logger;
   /** Clock for `created_at` / `updated_at`. @default () => new Date() */
   now?: () => Date;

@@ -34,18 +34,26 @@ export async function deregisterCluster(
   const name = requireName(request.name);
   const row = await ctx.deps.store.getCluster(name);
   if (!row) throw unknownOrStatic(ctx, name, 'deregistered');
+  const remove = async (): Promise<void> => {
+    throwIfAborted(signal);
+    if (!(await ctx.deps.store.deleteCluster(name))) throw unknownOrStatic(ctx, name, 'deregistered');
+  };
   if (request.force) {
-    const reason = `workspace cluster "${name}" was deregistered with force`;
-    const stopped = await ctx.deps.stopClusterInstances(name, reason, signal);
-    ctx.logger.warn(
-      { cluster: name, stoppedInstances: stopped },
-      'forced cluster deregistration: instances marked stopped',
-    );
+    // Under the cluster's lease, with its stream stopped: no status can revive what is stopped, and
+    // the row is gone before any replica could stream the cluster again.
+    await ctx.deps.exclusively(name, signal, async () => {
+      const reason = `workspace cluster "${name}" was deregistered with force`;
+      const stopped = await ctx.deps.stopClusterInstances(name, reason, signal);
+      ctx.logger.warn(
+        { cluster: name, stoppedInstances: stopped },
+        'forced cluster deregistration: instances marked stopped',
+      );
+      await remove();
+    });
   } else {
     await refuseIfNotEmpty(ctx, name);
+    await remove();
   }
-  throwIfAborted(signal);
-  if (!(await ctx.deps.store.deleteCluster(name))) throw unknownOrStatic(ctx, name, 'deregistered');
   ctx.logger.info({ cluster: name }, 'cluster deregistered');
   await ctx.clusterChanged(name);
   return {};

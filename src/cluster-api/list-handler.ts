@@ -5,8 +5,9 @@ import { clusterRowToStatus, staticClusterToStatus } from './mapping.js';
 
 /** Handles List (reference 8.4). */
 export async function listClusters(ctx: HandlerContext): Promise<ListResponse> {
-  const rows = await ctx.deps.store.listClusters();
+  const [rows, holders] = await Promise.all([ctx.deps.store.listClusters(), ctx.deps.leaseHolders()]);
   const stored = new Set(rows.map((r) => r.name));
   const statics = ctx.deps.staticClusters().filter((c) => !stored.has(c.name));
-  return { status: [...rows.map(clusterRowToStatus), ...statics.map(staticClusterToStatus)] };
+  const status = [...rows.map(clusterRowToStatus), ...statics.map(staticClusterToStatus)];
+  return { status: status.map((s) => ({ ...s, leaseHolder: holders.get(s.name) ?? '' })) };
 }

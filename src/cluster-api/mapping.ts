@@ -89,6 +89,7 @@ export function clusterRowToStatus(row: ClusterRow): ClusterStatus {
     admissionConstraint: constraintsToProto(row.admissionConstraints),
     static: false,
     region: row.region,
+    leaseHolder: '',
   };
 }
 
@@ -104,5 +105,6 @@ export function staticClusterToStatus(cluster: StaticCluster): ClusterStatus {
     admissionConstraint: constraintsToProto(cluster.admissionConstraints),
     static: true,
     region: cluster.region,
+    leaseHolder: '',
   };
 }

@@ -58,8 +58,12 @@ export async function registerCluster(
   try {
     await ctx.deps.store.insertCluster(row);
   } catch (error: unknown) {
-    // Another replica (or a direct insert) won the race between our check and our insert.
-    if (error instanceof ClusterExistsError) throw nameTaken(row.name);
+    // Another replica (or a direct insert) won the race between our check and our insert; the
+    // database's unique name and url decide.
+    if (error instanceof ClusterExistsError && error.field === 'name') throw nameTaken(row.name);
+    if (error instanceof ClusterExistsError) {
+      throw new AlreadyExistsError(`a cluster already uses url "${redactUrl(row.url)}"`);
+    }
     throw error;
   }
   ctx.logger.info(

@@ -1,24 +1,28 @@
 /**
- * Makes the set of live cluster streams follow the database (and static config): clusters registered
- * through the API are applied at once (`runNow`), rows written by another party within one interval.
+ * Makes the set of clusters this replica knows follow the database (and static config): clusters
+ * registered through the API are applied at once (`runNow`, also on a change notification from
+ * another replica), rows written by another party within one interval. Ownership decides which of
+ * them stream here.
  */
 import { Loop } from '../lifecycle/loop.js';
+import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import { OutageLog } from '../observability/outage-log.js';
 import type { ClusterStore } from '../store/ports.js';
-import type { ClusterSpec, ClusterSupervisor } from './cluster-supervisor.js';
+import type { ClusterOwnership } from './cluster-ownership.js';
+import type { ClusterSpec } from './cluster-supervisor.js';
 
 export interface ClusterReconcilerOptions {
   store: Pick<ClusterStore, 'listClusters'>;
-  supervisor: Pick<ClusterSupervisor, 'sync'>;
+  ownership: Pick<ClusterOwnership, 'setClusters'>;
   /** Clusters from config (and the demo); a database row of the same name is ignored for connecting. */
   staticClusters: () => readonly ClusterSpec[];
   intervalMs: number;
   logger: Logger;
 }
 
-/** Periodic and on-demand reconciliation of cluster streams. */
-export class ClusterReconciler {
+/** Periodic and on-demand reconciliation of the known clusters. */
+export class ClusterReconciler implements Service {
   readonly #o: ClusterReconcilerOptions;
   readonly #loop: Loop;
   readonly #outage: OutageLog;
@@ -31,6 +35,10 @@ export class ClusterReconciler {
       tick: () => this.#reconcile(),
       onError: (error) => this.#outage.failed(error),
     });
+  }
+
+  get state(): ServiceState {
+    return this.#loop.state;
   }
 
   /** Reconciles once (awaited), then keeps reconciling every interval. */
@@ -63,7 +71,7 @@ export class ClusterReconciler {
         static: false,
       });
     }
-    await this.#o.supervisor.sync([...fixed, ...fromDb]);
+    await this.#o.ownership.setClusters([...fixed, ...fromDb]);
     this.#outage.recovered();
   }
 }

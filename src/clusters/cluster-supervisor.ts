@@ -156,7 +156,12 @@ export class ClusterSupervisor {
         onState: (state) => this.#stateGauge(name, state),
         onReconnect: () => this.#o.metrics.clusterReconnectsTotal.inc({ workspace_cluster: name }),
       });
-      subscriber.start();
+      // Throws at once for unusable TLS material; the stream itself runs in the background.
+      void subscriber
+        .start()
+        .catch((error: unknown) =>
+          this.#o.logger.error({ cluster: name, error: errorMessage(error) }, 'cluster stream failed'),
+        );
       this.#o.logger.info(
         { cluster: name, url: redactUrl(spec.url), transport: spec.tls ? 'mtls' : 'plaintext' },
         'cluster stream started',

@@ -8,6 +8,7 @@
 import type { PhaseTimeouts } from '../config/config.js';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
+import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { InstanceStore } from '../store/ports.js';
@@ -42,7 +43,7 @@ export interface InstanceControllerOptions {
 }
 
 /** One controller loop; see the module comment. `start()`/`stop()` are idempotent. */
-export class InstanceController {
+export class InstanceController implements Service {
   readonly #o: InstanceControllerOptions;
   readonly #loop: Loop;
   readonly #now: () => number;
@@ -67,6 +68,10 @@ export class InstanceController {
         );
       },
     });
+  }
+
+  get state(): ServiceState {
+    return this.#loop.state;
   }
 
   /** The cluster this controller governs. */

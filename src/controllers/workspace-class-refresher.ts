@@ -6,6 +6,7 @@
 import { classesFromDescribe, type DescribeCluster } from '../wsman/describe-cluster.js';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
+import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterStore } from '../store/ports.js';
 import type { ClusterRow, WorkspaceClassInfo } from '../store/types.js';
@@ -15,6 +16,8 @@ export interface WorkspaceClassRefresherOptions {
   describeCluster: DescribeCluster;
   /** Names of static clusters (not in the database; never written). */
   isStatic: (name: string) => boolean;
+  /** True for the clusters this replica owns: only those are refreshed here. */
+  owns: (name: string) => boolean;
   intervalMs: number;
   logger: Logger;
 }
@@ -27,7 +30,7 @@ function sameClasses(row: ClusterRow, classes: WorkspaceClassInfo[], preferred: 
 }
 
 /** The periodic refresh. */
-export class WorkspaceClassRefresher {
+export class WorkspaceClassRefresher implements Service {
   readonly #o: WorkspaceClassRefresherOptions;
   readonly #loop: Loop;
   readonly #failing = new Set<string>();
@@ -43,6 +46,10 @@ export class WorkspaceClassRefresher {
     });
   }
 
+  get state(): ServiceState {
+    return this.#loop.state;
+  }
+
   start(): Promise<void> {
     return this.#loop.start();
   }
@@ -54,7 +61,8 @@ export class WorkspaceClassRefresher {
   /** One pass over all database clusters; one failing cluster does not stop the others. */
   async refreshAll(signal: AbortSignal): Promise<void> {
     const rows = await this.#o.store.listClusters();
-    await Promise.all(rows.filter((r) => !this.#o.isStatic(r.name)).map((row) => this.#refresh(row, signal)));
+    const mine = rows.filter((r) => !this.#o.isStatic(r.name) && this.#o.owns(r.name));
+    await Promise.all(mine.map((row) => this.#refresh(row, signal)));
   }
 
   async #refresh(row: ClusterRow, signal: AbortSignal): Promise<void> {

@@ -4,6 +4,7 @@
  * wakes the loop and resolves after the tick it caused, and `stop()` aborts the sleep and awaits the loop.
  */
 import { isAbortError } from './abort.js';
+import type { Service, ServiceState } from './service.js';
 import { sleep } from './sleep.js';
 
 export interface LoopOptions {
@@ -17,8 +18,9 @@ export interface LoopOptions {
 }
 
 /** A periodic loop with idempotent start/stop. */
-export class Loop {
+export class Loop implements Service {
   readonly #o: LoopOptions;
+  #state: ServiceState = 'idle';
   readonly #stop = new AbortController();
   #wake = new AbortController();
   #running: Promise<void> | undefined;
@@ -28,12 +30,20 @@ export class Loop {
     this.#o = options;
   }
 
+  /** idle → starting (until the first tick ends when `immediate`) → running → stopping → stopped. */
+  get state(): ServiceState {
+    return this.#state;
+  }
+
   /** Starts the loop; resolves after the first tick when `immediate`. */
   start(): Promise<void> {
-    if (this.#running) return Promise.resolve();
+    if (this.#running || this.#stop.signal.aborted) return Promise.resolve();
+    this.#state = 'starting';
     const first = this.#o.immediate === false ? Promise.resolve() : this.#afterNextTick();
     this.#running = this.#run();
-    return first;
+    return first.then(() => {
+      if (this.#state === 'starting') this.#state = 'running';
+    });
   }
 
   /** Runs a tick as soon as the current one (if any) ends; resolves when that tick is done. */
@@ -45,10 +55,12 @@ export class Loop {
   }
 
   async stop(): Promise<void> {
+    if (this.#state !== 'stopped') this.#state = 'stopping';
     this.#stop.abort();
     this.#wake.abort();
     await this.#running;
     this.#release();
+    this.#state = 'stopped';
   }
 
   #afterNextTick(): Promise<void> {

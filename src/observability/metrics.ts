@@ -174,6 +174,23 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       labelNames: ['workspace_cluster', 'outcome'] as const,
       registers,
     }),
+    clusterLeaseHeld: new Gauge({
+      name: `${P}cluster_lease_held`,
+      help: '1 for every cluster lease (and the installation lease) this replica holds',
+      labelNames: ['workspace_cluster'] as const,
+      registers,
+    }),
+    clusterLeaseTakeoversTotal: new Counter({
+      name: `${P}cluster_lease_takeovers_total`,
+      help: 'Leases this replica took from another replica (expired, released or abandoned)',
+      labelNames: ['workspace_cluster'] as const,
+      registers,
+    }),
+    dbWritesFencedTotal: new Counter({
+      name: `${P}db_writes_fenced_total`,
+      help: 'Instance writes not committed because this replica no longer held their cluster lease',
+      registers,
+    }),
     clusterReconnectsTotal: new Counter({
       name: `${P}cluster_reconnects_total`,
       help: 'Stream (re)connect attempts after a failure or end, by cluster',

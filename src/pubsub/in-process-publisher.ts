@@ -54,6 +54,16 @@ export class InProcessPublisher implements Publisher {
     return !this.#closed;
   }
 
+  /** Ready at once: there is nothing to connect to. */
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Only a closed publisher is down. */
+  downReason(): string | undefined {
+    return this.#closed ? 'closed' : undefined;
+  }
+
   /** Drops every subscription. Idempotent. */
   close(): Promise<void> {
     this.#closed = true;

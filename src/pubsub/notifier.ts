@@ -35,6 +35,8 @@ export interface NotifierOptions {
   logger: Logger;
   /** Given when the publisher is durable: delivered ids are acknowledged; what a crash left is sent on start. */
   outbox?: OutboxStore;
+  /** This replica: the outbox rows it reads back and acknowledges are those it wrote. @default '' */
+  replica?: string;
   /** Retry delays after a failed publish or outbox call. @default DEFAULT_BACKOFF (250 ms .. 30 s) */
   backoff?: BackoffOptions;
   /** Messages per publish call (and outbox ids per call). @default 1000 */
@@ -74,10 +76,11 @@ export class Notifier {
     this.#publisher = options.publisher;
     this.#logger = options.logger;
     const outbox = options.outbox;
+    const replica = options.replica ?? '';
     const outage = new OutageLog(options.logger, 'notifications: outbox');
     this.#outbox = outbox && {
-      instances: new OutboxTracker(instanceLane(outbox), maxBatch, options.logger, outage),
-      messages: new OutboxTracker(messageLane(outbox), maxBatch, options.logger, outage),
+      instances: new OutboxTracker(instanceLane(outbox, replica), maxBatch, options.logger, outage),
+      messages: new OutboxTracker(messageLane(outbox, replica), maxBatch, options.logger, outage),
     };
     this.#maxBatch = maxBatch;
     this.#onPublished = options.onPublished;
@@ -121,6 +124,20 @@ export class Notifier {
   notifyMessages(messages: readonly OutboxMessage[]): void {
     for (const m of messages) this.#enqueue(messageEntry(m));
     if (messages.length > 0) this.#kick();
+  }
+
+  /**
+   * Takes over outbox rows claimed from a replica that is gone: they are delivered like left-overs
+   * of this replica's own earlier run, and acknowledged once delivered.
+   */
+  adopt(claimed: {
+    notifications: readonly InstanceNotification[];
+    messages: readonly OutboxMessage[];
+  }): void {
+    if (!this.#outbox) return;
+    this.#outbox.instances.adopt(this.#queue, claimed.notifications.map(instanceEntry));
+    this.#outbox.messages.adopt(this.#queue, claimed.messages.map(messageEntry));
+    this.#kick();
   }
 
   #enqueue(entry: QueuedNotification): void {
@@ -167,6 +184,8 @@ export class Notifier {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
+    // Left-overs of an earlier run wait for the first connection instead of failing against it.
+    await this.#publisher.whenReady(signal).catch(() => undefined);
     while (!signal.aborted && !(this.#state === 'stopping' && !this.#hasWork())) {
       let ok: boolean;
       try {

@@ -28,21 +28,21 @@ function storeKey(queueKey: string): string {
   return queueKey.slice(2);
 }
 
-/** The instance-notification lane (`bridge_outbox`). */
-export function instanceLane(outbox: OutboxStore): OutboxLane {
+/** The instance-notification lane (`bridge_outbox`) of one replica's rows. */
+export function instanceLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'instances',
-    read: async (limit) => (await outbox.pendingNotifications(limit)).map(instanceEntry),
-    ack: (keys) => outbox.ackNotifications(keys.map(storeKey)),
+    read: async (limit) => (await outbox.pendingNotifications(limit, replica)).map(instanceEntry),
+    ack: (keys) => outbox.ackNotifications(keys.map(storeKey), replica),
   };
 }
 
 /** The message lane (`bridge_outbox_messages`: prebuild, headless and lifecycle messages). */
-export function messageLane(outbox: OutboxStore): OutboxLane {
+export function messageLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'messages',
-    read: async (limit) => (await outbox.pendingMessages(limit)).map(messageEntry),
-    ack: (keys) => outbox.ackMessages(keys.map(storeKey)),
+    read: async (limit) => (await outbox.pendingMessages(limit, replica)).map(messageEntry),
+    ack: (keys) => outbox.ackMessages(keys.map(storeKey), replica),
   };
 }
 
@@ -112,6 +112,20 @@ export class OutboxTracker {
       );
     }
     return true;
+  }
+
+  /**
+   * Takes over entries that are this replica's to deliver from now on (claimed from a replica that is
+   * gone): queued unless a newer one of the same key is, and acknowledged once delivered.
+   */
+  adopt(queue: NotificationQueue, entries: readonly QueuedNotification[]): void {
+    for (const entry of entries) if (queue.pushIfAbsent(entry)) this.#recovered.add(entry.key);
+    if (entries.length > 0) {
+      this.#logger.info(
+        { count: entries.length, lane: this.#lane.name },
+        'notifications: delivering what a replica that is gone left',
+      );
+    }
   }
 
   /**

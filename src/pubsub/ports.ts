@@ -23,5 +23,12 @@ export interface Publisher {
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
   /** True while the backend is reachable (for readiness). */
   healthy(): boolean;
+  /**
+   * Resolves once the backend is reachable (at once when it already is, or when it needs no
+   * connection); rejects with an AbortError when `signal` fires first.
+   */
+  whenReady(signal?: AbortSignal): Promise<void>;
+  /** Why the backend is not reachable, for readiness (undefined while it is). Never holds secrets. */
+  downReason(): string | undefined;
   close(): Promise<void>;
 }

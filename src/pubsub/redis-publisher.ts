@@ -1,6 +1,6 @@
 /** Publisher over Redis pub/sub (ioredis): pipelined PUBLISH on one connection, SUBSCRIBE on another. */
 import { Redis, type RedisOptions } from 'ioredis';
-import { errorMessage } from '../lifecycle/abort.js';
+import { abortError, errorMessage } from '../lifecycle/abort.js';
 import { backoffDelay, type BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
@@ -55,6 +55,8 @@ export class RedisPublisher implements Publisher {
   /** SUBSCRIBE in flight or done, per channel, so later subscribers wait for the same reply. */
   readonly #subscribed = new Map<string, Promise<unknown>>();
   #closing: Promise<void> | undefined;
+  /** The last connection error of the publishing connection (scrubbed), for readiness. */
+  #lastError: string | undefined;
 
   /** Starts connecting at once. Throws `InvalidRedisUrlError` for an unusable URL. */
   constructor(options: RedisPublisherOptions) {
@@ -103,21 +105,43 @@ export class RedisPublisher implements Publisher {
     return this.#closing === undefined && this.#pub.status === 'ready';
   }
 
-  /** Resolves once the publishing connection is ready (at once if it is); rejects if it is closed first. */
-  whenReady(): Promise<void> {
+  /** Why publishing cannot work now: the connection's state and its last error, without secrets. */
+  downReason(): string | undefined {
+    if (this.#closing) return 'closed';
+    if (this.#pub.status === 'ready') return undefined;
+    const last = this.#lastError === undefined ? '' : `: ${this.#lastError}`;
+    return `redis connection ${this.#pub.status}${last}`;
+  }
+
+  /**
+   * Resolves once the publishing connection is ready (at once if it is); rejects if it is closed
+   * first, or with an AbortError when `signal` fires.
+   */
+  whenReady(signal?: AbortSignal): Promise<void> {
     if (this.#closing) return Promise.reject(new Error('redis publisher is closed'));
     if (this.#pub.status === 'ready') return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
-      const onReady = (): void => {
+      const done = (): void => {
+        this.#pub.off('ready', onReady);
         this.#pub.off('end', onEnd);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onReady = (): void => {
+        done();
         resolve();
       };
       const onEnd = (): void => {
-        this.#pub.off('ready', onReady);
+        done();
         reject(new Error('redis publisher closed before it was ready'));
+      };
+      const onAbort = (): void => {
+        done();
+        reject(abortError(signal as AbortSignal));
       };
       this.#pub.once('ready', onReady);
       this.#pub.once('end', onEnd);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -176,8 +200,13 @@ export class RedisPublisher implements Publisher {
     });
     const outage = new OutageLog(this.#logger, `redis ${role} connection`);
     // Without an 'error' listener ioredis prints every failed reconnect; this logs once per outage.
-    client.on('error', (error: unknown) => outage.failed(new Error(this.#scrub(error))));
+    client.on('error', (error: unknown) => {
+      const message = this.#scrub(error);
+      if (role === 'publish') this.#lastError = message;
+      outage.failed(new Error(message));
+    });
     client.on('ready', () => {
+      if (role === 'publish') this.#lastError = undefined;
       if (outage.down) outage.recovered();
       else this.#logger.info(`redis ${role} connection ready`);
     });

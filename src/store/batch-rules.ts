@@ -1,6 +1,6 @@
 /** Rules every adapter applies to a batch before it touches the database. */
 import { DuplicateWriteError } from './errors.js';
-import type { InstanceWrite } from './ports.js';
+import type { BatchResult, InstanceWrite } from './ports.js';
 
 /**
  * Throws `DuplicateWriteError` when an id repeats. The caller coalesces per instance, so a repeat is
@@ -22,13 +22,19 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Builds the result lists: ids in `applied` in batch order, every other id conflicted. */
+/**
+ * Builds the result lists in batch order: ids in `fenced` are fenced, other ids in `applied` applied,
+ * every other id conflicted.
+ */
 export function splitResult(
   writes: readonly InstanceWrite[],
   applied: ReadonlySet<string>,
-): { applied: string[]; conflicted: string[] } {
-  const result = { applied: [] as string[], conflicted: [] as string[] };
-  for (const write of writes)
-    (applied.has(write.row.id) ? result.applied : result.conflicted).push(write.row.id);
+  fenced: ReadonlySet<string> = new Set(),
+): BatchResult {
+  const result: BatchResult = { applied: [], conflicted: [], fenced: [] };
+  for (const { row } of writes) {
+    if (fenced.has(row.id)) result.fenced.push(row.id);
+    else (applied.has(row.id) ? result.applied : result.conflicted).push(row.id);
+  }
   return result;
 }

@@ -22,31 +22,63 @@ export async function getCluster(db: Kysely<StoreSchema>, name: string): Promise
 }
 
 /**
- * Inserts a cluster; throws `ClusterExistsError` when the name is taken. `ON CONFLICT DO NOTHING`
- * makes a concurrent insert of the same name wait for the winner and then insert nothing, so a race
- * ends in this error instead of a driver-specific unique violation.
+ * Inserts a cluster; throws `ClusterExistsError` when the name or the URL is taken (the name is
+ * reported when both are). `ON CONFLICT DO NOTHING` makes a concurrent insert of the same name or URL
+ * wait for the winner and then insert nothing, so a race ends in this error instead of a
+ * driver-specific unique violation.
  */
 export async function insertCluster(db: Kysely<StoreSchema>, row: ClusterRow): Promise<void> {
-  const result = await db
-    .insertInto('workspace_clusters')
-    .values(clusterToColumns(row))
-    .onConflict((oc) => oc.column('name').doNothing())
-    .executeTakeFirst();
-  if (result.numInsertedOrUpdatedRows !== 1n) throw new ClusterExistsError(row.name);
+  // A row that conflicted and is gone by the time we look was deleted meanwhile: try again.
+  for (let attempt = 1; ; attempt++) {
+    const result = await db
+      .insertInto('workspace_clusters')
+      .values(clusterToColumns(row))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (result.numInsertedOrUpdatedRows === 1n) return;
+    const taken = await takenColumn(db, row);
+    if (taken === 'url') throw new ClusterExistsError('url', row.url);
+    if (taken === 'name' || attempt === 3) throw new ClusterExistsError('name', row.name);
+  }
 }
 
-/** Sets only the patched columns plus `updated_at`, so concurrent patches of other columns survive. */
+async function takenColumn(db: Kysely<StoreSchema>, row: ClusterRow): Promise<'name' | 'url' | undefined> {
+  const found = await db
+    .selectFrom('workspace_clusters')
+    .select(['name'])
+    .where((eb) => eb.or([eb('name', '=', row.name), eb('url', '=', row.url)]))
+    .execute();
+  if (found.some((r) => r.name === row.name)) return 'name';
+  return found.length > 0 ? 'url' : undefined;
+}
+
+/**
+ * Sets only the patched columns plus `updated_at`, so concurrent patches of other columns survive.
+ * Throws `ClusterExistsError('url', …)` when the patch sets a URL another cluster has.
+ */
 export async function updateCluster(
   db: Kysely<StoreSchema>,
   name: string,
   patch: ClusterPatch,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('workspace_clusters')
-    .set({ ...clusterPatchToColumns(patch), updated_at: new Date().toISOString() })
-    .where('name', '=', name)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  try {
+    const result = await db
+      .updateTable('workspace_clusters')
+      .set({ ...clusterPatchToColumns(patch), updated_at: new Date().toISOString() })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  } catch (error: unknown) {
+    if (patch.url !== undefined && isUniqueViolation(error)) throw new ClusterExistsError('url', patch.url);
+    throw error;
+  }
+}
+
+// PostgreSQL's unique_violation and better-sqlite3's extended code; the URL index is the only unique
+// constraint an update can break (the name is never patched).
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** Deletes a cluster; false when there was none. */

@@ -2,7 +2,7 @@
 export { DEFAULT_SQLITE_PATH, openStore, parseDatabaseUrl } from './open-store.js';
 export type { DatabaseTarget, OpenStoreOptions } from './open-store.js';
 export { DuplicateWriteError, InvalidDatabaseUrlError, StoreClosedError } from './errors.js';
-export { ClusterExistsError } from './ports.js';
+export { ClusterExistsError, StoreInUseError } from './ports.js';
 export type {
   BatchOptions,
   BatchResult,
@@ -11,6 +11,8 @@ export type {
   InstanceNotification,
   InstanceStore,
   InstanceWrite,
+  LeaseRow,
+  LeaseStore,
   OutboxMessage,
   OutboxStore,
   PlatformStore,

@@ -13,6 +13,7 @@ import type {
   ClusterPatch,
   InstanceNotification,
   InstanceWrite,
+  LeaseStore,
   OutboxMessage,
   Store,
   StoreCapabilities,
@@ -20,7 +21,7 @@ import type {
 import * as prebuilds from './prebuild-queries.js';
 import { runMigrations } from './run-migrations.js';
 import type { StoreSchema } from './schema.js';
-import type { StoreAdapter } from './store-adapter.js';
+import type { StoreAdapter, StoreCoordination } from './store-adapter.js';
 import type {
   ClusterRow,
   InstancePhase,
@@ -36,6 +37,8 @@ export interface KyselyStoreOptions {
   /** Owns the connection(s): destroyed by `close()`. */
   db: Kysely<StoreSchema>;
   adapter: StoreAdapter;
+  /** Lock file or leases; released by `close()` before the connections end. */
+  coordination: StoreCoordination;
   logger: Logger;
 }
 
@@ -44,14 +47,25 @@ export class KyselyStore implements Store {
   readonly capabilities: StoreCapabilities;
   readonly #db: Kysely<StoreSchema>;
   readonly #adapter: StoreAdapter;
+  readonly #coordination: StoreCoordination;
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
   constructor(options: KyselyStoreOptions) {
     this.#db = options.db;
     this.#adapter = options.adapter;
+    this.#coordination = options.coordination;
     this.#logger = options.logger;
     this.capabilities = options.adapter.capabilities;
+  }
+
+  get leases(): LeaseStore | undefined {
+    return this.#coordination.leases;
+  }
+
+  async claimSoleWriter(holder: string): Promise<void> {
+    this.#open();
+    return this.#coordination.claimSoleWriter(holder);
   }
 
   async migrate(): Promise<void> {
@@ -66,9 +80,9 @@ export class KyselyStore implements Store {
     await sql`select 1`.execute(this.#open());
   }
 
-  /** Idempotent: a second call returns the first call's promise. */
+  /** Idempotent: a second call returns the first call's promise. Releases the lock file or listeners first. */
   close(): Promise<void> {
-    this.#closing ??= this.#db.destroy();
+    this.#closing ??= this.#coordination.release().finally(() => this.#db.destroy());
     return this.#closing;
   }
 
@@ -86,7 +100,7 @@ export class KyselyStore implements Store {
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
     this.#open();
     assertUniqueIds(writes);
-    if (writes.length === 0) return { applied: [], conflicted: [] };
+    if (writes.length === 0) return { applied: [], conflicted: [], fenced: [] };
     return this.#adapter.writeBatch(writes, options);
   }
 
@@ -101,20 +115,29 @@ export class KyselyStore implements Store {
     return instances.listInstances(this.#open(), filter);
   }
 
-  async pendingNotifications(limit: number): Promise<InstanceNotification[]> {
-    return outbox.pendingNotifications(this.#open(), limit);
+  async pendingNotifications(limit: number, replica: string): Promise<InstanceNotification[]> {
+    return outbox.pendingNotifications(this.#open(), limit, replica);
   }
 
-  async ackNotifications(instanceIds: readonly string[]): Promise<void> {
-    return outbox.ackNotifications(this.#open(), instanceIds);
+  async ackNotifications(instanceIds: readonly string[], replica: string): Promise<void> {
+    return outbox.ackNotifications(this.#open(), instanceIds, replica);
   }
 
-  async pendingMessages(limit: number): Promise<OutboxMessage[]> {
-    return outbox.pendingMessages(this.#open(), limit);
+  async pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]> {
+    return outbox.pendingMessages(this.#open(), limit, replica);
   }
 
-  async ackMessages(keys: readonly string[]): Promise<void> {
-    return outbox.ackMessages(this.#open(), keys);
+  async ackMessages(keys: readonly string[], replica: string): Promise<void> {
+    return outbox.ackMessages(this.#open(), keys, replica);
+  }
+
+  async claimOrphans(
+    replica: string,
+    live: readonly string[],
+    limit: number,
+  ): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }> {
+    this.#open();
+    return this.#adapter.claimOrphans(replica, live, limit);
   }
 
   async countPrebuildsByState(): Promise<Map<PrebuildState, number>> {

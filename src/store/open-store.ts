@@ -40,8 +40,10 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens the store for a DATABASE_URL (see `parseDatabaseUrl`), creating the SQLite file's folder if
- * needed. Does not migrate: callers call `store.migrate()`. Throws `InvalidDatabaseUrlError`.
+ * Opens the store for a DATABASE_URL (see `parseDatabaseUrl`). Only the default SQLite file's folder
+ * (`./data`) is created; any other path must be in a folder that exists, so a typo does not create
+ * directories. Does not migrate: callers call `store.migrate()`. Throws `InvalidDatabaseUrlError`, or
+ * the driver's error for a folder that does not exist.
  */
 export function openStore(url: string | undefined, options: OpenStoreOptions): Promise<Store> {
   try {
@@ -50,7 +52,7 @@ export function openStore(url: string | undefined, options: OpenStoreOptions): P
       options.logger.info({ database: redactUrl(target.url) }, 'store: PostgreSQL');
       return Promise.resolve(openPostgresStore(target.url, { logger: options.logger }));
     }
-    if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
+    if (target.path === DEFAULT_SQLITE_PATH) mkdirSync(dirname(target.path), { recursive: true });
     options.logger.info({ database: target.path }, 'store: SQLite');
     return Promise.resolve(openSqliteStore(target.path, { logger: options.logger }));
   } catch (error: unknown) {

@@ -1,6 +1,10 @@
-/** Reading and acknowledging the notification and message outboxes, the same SQL for both adapters. */
+/**
+ * Reading, acknowledging and claiming the notification and message outboxes, the same SQL for both
+ * adapters. Every row names the replica that delivers it.
+ */
 import type { Kysely } from 'kysely';
 import { chunk } from './batch-rules.js';
+import { readTime } from './column-values.js';
 import { notificationFromColumns } from './instance-columns.js';
 import type { InstanceNotification, OutboxMessage } from './ports.js';
 import type { StoreSchema } from './schema.js';
@@ -8,14 +12,16 @@ import type { StoreSchema } from './schema.js';
 /** Ids or keys per DELETE statement. */
 const IDS_PER_DELETE = 1000;
 
-/** Up to `limit` pending notifications, oldest first (ties by instance id, so the order is stable). */
+/** Up to `limit` of the replica's notifications, oldest first (ties by instance id, so the order is stable). */
 export async function pendingNotifications(
   db: Kysely<StoreSchema>,
   limit: number,
+  replica: string,
 ): Promise<InstanceNotification[]> {
   const rows = await db
     .selectFrom('bridge_outbox')
     .select(['instance_id', 'owner_id', 'workspace_id'])
+    .where('replica', '=', replica)
     .orderBy('created_at')
     .orderBy('instance_id')
     .limit(limit)
@@ -23,30 +29,125 @@ export async function pendingNotifications(
   return rows.map(notificationFromColumns);
 }
 
-/** Deletes the outbox rows of these instances; unknown ids are ignored. */
+/**
+ * Deletes the outbox rows of these instances that the replica still owns; unknown ids are ignored.
+ * A row another replica rewrote since is that replica's to deliver, so it stays.
+ */
 export async function ackNotifications(
   db: Kysely<StoreSchema>,
   instanceIds: readonly string[],
+  replica: string,
 ): Promise<void> {
   for (const slice of chunk(instanceIds, IDS_PER_DELETE)) {
-    await db.deleteFrom('bridge_outbox').where('instance_id', 'in', slice).execute();
+    await db
+      .deleteFrom('bridge_outbox')
+      .where('instance_id', 'in', slice)
+      .where('replica', '=', replica)
+      .execute();
   }
 }
 
-/** Up to `limit` pending messages, oldest first (ties by key, so the order is stable). */
-export async function pendingMessages(db: Kysely<StoreSchema>, limit: number): Promise<OutboxMessage[]> {
+/** Up to `limit` of the replica's messages, oldest first (ties by key, so the order is stable). */
+export async function pendingMessages(
+  db: Kysely<StoreSchema>,
+  limit: number,
+  replica: string,
+): Promise<OutboxMessage[]> {
   return db
     .selectFrom('bridge_outbox_messages')
     .select(['key', 'channel', 'payload'])
+    .where('replica', '=', replica)
     .orderBy('created_at')
     .orderBy('key')
     .limit(limit)
     .execute();
 }
 
-/** Deletes the messages with these keys; unknown keys are ignored. */
-export async function ackMessages(db: Kysely<StoreSchema>, keys: readonly string[]): Promise<void> {
+/** Deletes the messages with these keys that the replica still owns; unknown keys are ignored. */
+export async function ackMessages(
+  db: Kysely<StoreSchema>,
+  keys: readonly string[],
+  replica: string,
+): Promise<void> {
   for (const slice of chunk(keys, IDS_PER_DELETE)) {
-    await db.deleteFrom('bridge_outbox_messages').where('key', 'in', slice).execute();
+    await db
+      .deleteFrom('bridge_outbox_messages')
+      .where('key', 'in', slice)
+      .where('replica', '=', replica)
+      .execute();
   }
+}
+
+/** Options of `claimOrphans`. */
+export interface ClaimOptions {
+  /**
+   * Lock the picked rows with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so that replicas claiming at
+   * the same time pick different rows instead of re-tagging the same ones one after the other.
+   */
+  skipLocked: boolean;
+}
+
+/**
+ * Re-tags up to `limit` rows per table written by replicas neither in `live` nor `replica` itself
+ * (its own rows are its already) to `replica`, oldest first, in one transaction; returns them oldest
+ * first. One UPDATE per table, each picking its rows in a subquery.
+ */
+export async function claimOrphans(
+  db: Kysely<StoreSchema>,
+  replica: string,
+  live: readonly string[],
+  limit: number,
+  options: ClaimOptions,
+): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }> {
+  const others = [...new Set([...live, replica])];
+  return db.transaction().execute(async (trx) => {
+    const notifications = await trx
+      .updateTable('bridge_outbox')
+      .set({ replica })
+      .where('instance_id', 'in', (eb) => {
+        const picked = eb
+          .selectFrom('bridge_outbox')
+          .select('instance_id')
+          .where('replica', 'not in', others)
+          .orderBy('created_at')
+          .orderBy('instance_id')
+          .limit(limit);
+        return options.skipLocked ? picked.forUpdate().skipLocked() : picked;
+      })
+      .returning(['instance_id', 'owner_id', 'workspace_id', 'created_at'])
+      .execute();
+    const messages = await trx
+      .updateTable('bridge_outbox_messages')
+      .set({ replica })
+      .where('key', 'in', (eb) => {
+        const picked = eb
+          .selectFrom('bridge_outbox_messages')
+          .select('key')
+          .where('replica', 'not in', others)
+          .orderBy('created_at')
+          .orderBy('key')
+          .limit(limit);
+        return options.skipLocked ? picked.forUpdate().skipLocked() : picked;
+      })
+      .returning(['key', 'channel', 'payload', 'created_at'])
+      .execute();
+    // RETURNING has no order of its own.
+    return {
+      notifications: oldestFirst(notifications, (r) => r.instance_id).map(notificationFromColumns),
+      messages: oldestFirst(messages, (r) => r.key).map(({ key, channel, payload }) => ({
+        key,
+        channel,
+        payload,
+      })),
+    };
+  });
+}
+
+function oldestFirst<T extends { created_at: Date | string }>(rows: T[], key: (row: T) => string): T[] {
+  const time = (row: T): string => readTime(row.created_at);
+  return rows.sort((a, b) => compare(time(a), time(b)) || compare(key(a), key(b)));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

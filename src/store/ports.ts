@@ -42,6 +42,11 @@ export interface InstanceWrite {
    * wildcards). An empty prefix matches every token of the user: callers pass `<instanceId>-`.
    */
   revokeTokens?: { userId: string; namePrefix: string };
+  /**
+   * The lease the write is made under: the cluster whose stream or controller produced it. Required
+   * when the batch is fenced (`BatchOptions.fence`).
+   */
+  lease?: string;
 }
 
 /**
@@ -69,9 +74,19 @@ export interface BatchOptions {
    * publishers only).
    */
   outbox: boolean;
+  /** The replica recorded as the writer of outbox rows (it delivers and acknowledges them). */
+  replica: string;
+  /**
+   * Commit each write only while `holder` holds the write's lease (`InstanceWrite.lease`) with the
+   * given epoch, checked inside the transaction with the lease row locked against a takeover. Writes
+   * whose lease is absent from `epochs` (or that have none), expired or taken are not written at all
+   * and come back as fenced. Undefined: no fencing. A store without leases (SQLite, one writer)
+   * ignores it and writes as without a fence.
+   */
+  fence?: { holder: string; epochs: ReadonlyMap<string, bigint> };
 }
 
-/** Outcome of one batch. Every write's id is in exactly one of the two lists. */
+/** Outcome of one batch. Every write's id is in exactly one of the three lists. */
 export interface BatchResult {
   /** Ids whose row was written. */
   applied: string[];
@@ -80,6 +95,8 @@ export interface BatchResult {
    * row no longer exists. The caller drops its cached copy and re-reads.
    */
   conflicted: string[];
+  /** Ids not written because this replica does not hold their lease (any more). */
+  fenced: string[];
 }
 
 /** What a store can do, so that callers pick strategies without knowing the backend. */
@@ -109,15 +126,88 @@ export interface InstanceStore {
   }): Promise<InstanceRecord[]>;
 }
 
+/**
+ * The outbox: notifications and messages committed with their writes and not yet delivered. Each row
+ * names the replica that wrote it; that replica delivers and acknowledges it, and rows of replicas
+ * that are gone are claimed by a live one.
+ */
 export interface OutboxStore {
-  /** Notifications recorded by committed batches and not yet acknowledged, oldest first. */
-  pendingNotifications(limit: number): Promise<InstanceNotification[]>;
-  /** Removes delivered notifications. */
-  ackNotifications(instanceIds: readonly string[]): Promise<void>;
-  /** Messages recorded by committed batches and not yet acknowledged, oldest first (then by key). */
-  pendingMessages(limit: number): Promise<OutboxMessage[]>;
-  /** Removes delivered messages by key. */
-  ackMessages(keys: readonly string[]): Promise<void>;
+  /** The replica's notifications not yet acknowledged, oldest first. */
+  pendingNotifications(limit: number, replica: string): Promise<InstanceNotification[]>;
+  /** Removes delivered notifications the replica still owns (a row another replica rewrote stays). */
+  ackNotifications(instanceIds: readonly string[], replica: string): Promise<void>;
+  /** The replica's messages not yet acknowledged, oldest first (then by key). */
+  pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]>;
+  /** Removes delivered messages by key, where the replica still owns them. */
+  ackMessages(keys: readonly string[], replica: string): Promise<void>;
+  /**
+   * Hands rows written by replicas not in `live` over to `replica` (up to `limit` per table, oldest
+   * first) and returns them, oldest first: they are this replica's to deliver from now on. Its own
+   * rows are never claimed, named in `live` or not. Replicas claiming at once never get the same row.
+   */
+  claimOrphans(
+    replica: string,
+    live: readonly string[],
+    limit: number,
+  ): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }>;
+}
+
+/** A row of `cluster_leases`: who streams and controls a cluster (or the installation's instances). */
+export interface LeaseRow {
+  name: string;
+  holder: string;
+  /** Incremented on every take; the fencing token. */
+  epoch: bigint;
+  /** ISO time, by the database clock. */
+  expiresAt: string;
+  /** True once `expiresAt` has passed, by the database clock: free for anyone to take. */
+  expired: boolean;
+  /** A replica that asked the holder to hand the lease over (forced deregistration), or null. */
+  wantedBy: string | null;
+}
+
+/**
+ * Leases and replica heartbeats in a database several replicas share. Every time is the database's
+ * clock, so replicas never compare their own clocks with each other.
+ */
+export interface LeaseStore {
+  /** Records that the replica is alive for `ttlMs` from now. */
+  heartbeat(replica: string, ttlMs: number): Promise<void>;
+  /** Removes the replica's heartbeat (orderly stop). */
+  leave(replica: string): Promise<void>;
+  /** Replicas whose heartbeat has not expired, sorted. */
+  liveReplicas(): Promise<string[]>;
+  /** Every lease row, sorted by name. */
+  listLeases(): Promise<LeaseRow[]>;
+  /**
+   * Takes the lease `name` for `holder` when it does not exist, has expired, or is held by `holder`
+   * (a restarted process of the same replica id), unless another replica asked for it (`want`) within
+   * the last two lease durations. A take increments the epoch and clears the request. Returns the new
+   * epoch, or undefined when the lease is held by someone else.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<bigint | undefined>;
+  /**
+   * Extends the holder's leases that still carry these epochs and have not expired. Returns the names
+   * renewed and, among them, those another replica asked for.
+   */
+  renew(
+    holder: string,
+    leases: readonly { name: string; epoch: bigint }[],
+    ttlMs: number,
+  ): Promise<{ renewed: string[]; wanted: string[] }>;
+  /** Ends the holder's leases now (`expires_at = now`), so another replica can take them at once. */
+  release(holder: string, names: readonly string[]): Promise<void>;
+  /** Asks the holder of `name` to hand it to `replica` (it releases it at its next renewal). */
+  want(name: string, replica: string): Promise<void>;
+  /** Deletes the lease row of a cluster that no longer exists, if `holder` holds it. */
+  forget(name: string, holder: string): Promise<void>;
+  /**
+   * Calls `listener` with the cluster name whenever a row of `workspace_clusters` is inserted, updated
+   * or deleted by any replica (PostgreSQL LISTEN/NOTIFY). Resolves once listening (or after a failed
+   * first attempt). Reconnects by itself; changes made while it reconnects are not replayed. The
+   * result stops it; `close()` stops it too.
+   */
+  onClusterChange(listener: (name: string) => void): Promise<() => Promise<void>>;
 }
 
 export interface PrebuildStore {
@@ -131,9 +221,15 @@ export type ClusterPatch = Partial<Omit<ClusterRow, 'name' | 'createdAt' | 'upda
 export interface ClusterStore {
   listClusters(): Promise<ClusterRow[]>;
   getCluster(name: string): Promise<ClusterRow | undefined>;
-  /** Inserts a new cluster. Throws `ClusterExistsError` when the name is taken. */
+  /**
+   * Inserts a new cluster. Throws `ClusterExistsError` when the name or the URL is taken (`field`
+   * says which; the name when both are), also when two inserts race.
+   */
   insertCluster(row: ClusterRow): Promise<void>;
-  /** Changes only the given columns (and `updated_at`). Returns false when there is no such cluster. */
+  /**
+   * Changes only the given columns (and `updated_at`). Returns false when there is no such cluster.
+   * Throws `ClusterExistsError('url', …)` when the patch sets the URL of another cluster.
+   */
   updateCluster(name: string, patch: ClusterPatch): Promise<boolean>;
   /** Deletes a cluster. Returns false when there was none. */
   deleteCluster(name: string): Promise<boolean>;
@@ -155,6 +251,15 @@ export interface PlatformStore {
 /** The whole store: one object per process, opened by `openStore`. */
 export interface Store extends InstanceStore, OutboxStore, PrebuildStore, ClusterStore, PlatformStore {
   readonly capabilities: StoreCapabilities;
+  /** Leases for replicas sharing the database; undefined where only one process may write (SQLite). */
+  readonly leases: LeaseStore | undefined;
+  /**
+   * Claims the database for this process where only one may write (SQLite file): throws
+   * `StoreInUseError` naming the running holder when another process has it; a claim left by a dead
+   * process of this host is taken over. Released by `close()`. A no-op where several processes may
+   * write (PostgreSQL) or nobody else can (SQLite ':memory:').
+   */
+  claimSoleWriter(holder: string): Promise<void>;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** A trivial query, for readiness. */
@@ -167,11 +272,28 @@ export interface Store extends InstanceStore, OutboxStore, PrebuildStore, Cluste
   close(): Promise<void>;
 }
 
-/** Thrown by `insertCluster` when a cluster of that name exists. */
+/** Thrown by `insertCluster` when a cluster of that name, or with that URL, exists. */
 export class ClusterExistsError extends Error {
   readonly code = 'CLUSTER_EXISTS';
-  constructor(name: string) {
-    super(`a workspace cluster named "${name}" already exists`);
+  /** Which unique column is taken. */
+  readonly field: 'name' | 'url';
+  constructor(field: 'name' | 'url', value: string) {
+    super(`a workspace cluster with ${field} "${value}" already exists`);
     this.name = 'ClusterExistsError';
+    this.field = field;
+  }
+}
+
+/** Thrown by `claimSoleWriter` when another process writes the database. */
+export class StoreInUseError extends Error {
+  readonly code = 'STORE_IN_USE';
+  /** The other process, as it described itself, e.g. `bridge-a (pid 42 on host h1 since <ISO time>)`. */
+  readonly holder: string;
+  constructor(what: string, holder: string) {
+    super(
+      `${what} is in use by another ws-manager-bridge (${holder}); SQLite allows one bridge per file, use PostgreSQL for replicas`,
+    );
+    this.name = 'StoreInUseError';
+    this.holder = holder;
   }
 }

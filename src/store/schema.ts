@@ -86,6 +86,8 @@ export interface OutboxTable {
   owner_id: string;
   workspace_id: string;
   created_at: TimeColumn;
+  /** The replica that delivers it: the last writer, or the one that claimed it as an orphan. */
+  replica: string;
 }
 
 /** `bridge_outbox_messages`: pending messages other than instance notifications, coalesced by key. */
@@ -96,6 +98,8 @@ export interface OutboxMessageTable {
   payload: string;
   /** When the first still-pending message of this key was recorded. */
   created_at: TimeColumn;
+  /** The replica that delivers it, as in `bridge_outbox`. */
+  replica: string;
 }
 
 /** `user_tokens`: written by the platform; the bridge only deletes an instance's tokens. */
@@ -105,6 +109,26 @@ export interface UserTokenTable {
   name: string;
   scopes: JsonColumn;
   created_at: TimeColumn;
+}
+
+/** `cluster_leases` (PostgreSQL only): who streams and controls each cluster. */
+export interface LeaseTable {
+  cluster_name: string;
+  holder: string;
+  epoch: BigintColumn;
+  expires_at: TimeColumn;
+  acquired_at: TimeColumn;
+  renewed_at: TimeColumn;
+  wanted_by: string | null;
+  wanted_at: NullableTimeColumn;
+}
+
+/** `bridge_replicas` (PostgreSQL only): the replicas' heartbeats. */
+export interface ReplicaTable {
+  replica_id: string;
+  started_at: TimeColumn;
+  heartbeat_at: TimeColumn;
+  expires_at: TimeColumn;
 }
 
 /** Every table the store touches, keyed by its SQL name. */
@@ -117,4 +141,6 @@ export interface StoreSchema {
   bridge_outbox: OutboxTable;
   bridge_outbox_messages: OutboxMessageTable;
   user_tokens: UserTokenTable;
+  cluster_leases: LeaseTable;
+  bridge_replicas: ReplicaTable;
 }

@@ -1,9 +1,16 @@
 /**
- * What a database adapter supplies to `KyselyStore`: its migrations and the two hot-path calls it
- * implements natively. Everything else runs as shared Kysely queries.
+ * What a database adapter supplies to `KyselyStore`: its migrations, the hot-path calls it implements
+ * natively, and how processes share its database. Everything else runs as shared Kysely queries.
  */
 import type { Migration } from 'kysely';
-import type { BatchOptions, BatchResult, InstanceWrite, StoreCapabilities } from './ports.js';
+import type {
+  BatchOptions,
+  BatchResult,
+  InstanceWrite,
+  LeaseStore,
+  OutboxStore,
+  StoreCapabilities,
+} from './ports.js';
 import type { InstanceRecord } from './types.js';
 
 /** The adapter-specific part of a store. */
@@ -17,4 +24,19 @@ export interface StoreAdapter {
   loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>>;
   /** See `InstanceStore.writeBatch`. Writes are non-empty with unique ids. */
   writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult>;
+  /** See `OutboxStore.claimOrphans`. */
+  claimOrphans: OutboxStore['claimOrphans'];
+}
+
+/** How processes share an adapter's database: a lock file (SQLite) or leases (PostgreSQL). */
+export interface StoreCoordination {
+  /** See `Store.leases`. */
+  readonly leases: LeaseStore | undefined;
+  /** See `Store.claimSoleWriter`. */
+  claimSoleWriter(holder: string): Promise<void>;
+  /**
+   * Lets go of what the coordination holds besides connections (the lock file, cluster-change
+   * listeners). Called once by `Store.close()`, before the connections end; never throws.
+   */
+  release(): Promise<void>;
 }

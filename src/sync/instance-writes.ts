@@ -27,6 +27,8 @@ export interface StatusChange {
   /** ws-manager's owner of the workspace; the record's owner when empty. */
   owner: string;
   receivedAt: number;
+  /** The cluster lease the write is made under (the cluster that sent the status). */
+  lease: string;
 }
 
 /** The change a status makes to `record`. */
@@ -56,6 +58,7 @@ export function statusChange(
         prebuild: prebuild?.row,
         messages,
         revokeTokens: effects.revokeTokens,
+        lease: change.lease,
       },
       receivedAt: [change.receivedAt],
       settle: [],
@@ -65,13 +68,14 @@ export function statusChange(
 }
 
 /**
- * The change of a stop the bridge decided (`stopped` is the row `markStopped` made): an unfinished
- * prebuild of the workspace is aborted with it, and the stop's lifecycle effects apply.
+ * The change of a stop the bridge decided (`stopped` is the row `markStopped` made) under the lease
+ * `lease`: an unfinished prebuild of the workspace is aborted with it, and the stop's lifecycle
+ * effects apply.
  */
 export function stopChange(
   record: InstanceRecord,
   stopped: InstanceRow,
-  adopt: InstanceWrite['adopt'],
+  write: { adopt: InstanceWrite['adopt']; lease: string },
   settle: (committed: boolean) => void,
 ): InstanceChange {
   const prebuild = record.prebuild ? abortPrebuild(record.prebuild) : undefined;
@@ -83,11 +87,12 @@ export function stopChange(
     pending: {
       write: {
         row: stopped,
-        adopt,
+        adopt: write.adopt,
         notify: { ownerID: record.ownerId, instanceID: stopped.id, workspaceID: stopped.workspaceId },
         prebuild,
         messages,
         revokeTokens: effects.revokeTokens,
+        lease: write.lease,
       },
       receivedAt: [],
       settle: [settle],

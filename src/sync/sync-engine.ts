@@ -9,9 +9,10 @@ import type { WorkspaceStatus } from '../generated/wsman/core.js';
 import { WorkspaceType } from '../generated/wsman/core.js';
 import type { BackoffOptions } from '../lifecycle/backoff.js';
 import { errorMessage, untilAborted } from '../lifecycle/abort.js';
+import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { InstanceNotification, OutboxMessage, Store } from '../store/ports.js';
+import type { BatchOptions, InstanceNotification, OutboxMessage, Store } from '../store/ports.js';
 import type { InstanceRecord } from '../store/types.js';
 import type { StatusSink } from '../wsman/cluster-subscriber.js';
 import { adoptedRecord, workspaceTypeOf } from './adopt.js';
@@ -77,6 +78,13 @@ export interface SyncEngineOptions {
   adoptUnknown?: boolean;
   /** Record notifications in the outbox (durable publisher). @default false */
   outbox?: boolean;
+  /** This replica: the writer recorded on outbox rows. @default '' */
+  replica?: string;
+  /**
+   * The fencing tokens of the leases this replica holds, read for each batch; undefined when this
+   * process is the only writer (SQLite). @default no fencing
+   */
+  fence?: () => BatchOptions['fence'];
   /** How prebuild states are decided. @default { stoppedPrebuildStatuses: false } */
   prebuilds?: PrebuildMapperOptions;
   backoff: BackoffOptions;
@@ -88,7 +96,7 @@ export interface SyncEngineOptions {
 }
 
 /** Applies ws-manager statuses to the store. Implements StatusSink for cluster subscribers. */
-export class SyncEngine implements StatusSink {
+export class SyncEngine implements StatusSink, Service {
   readonly #o: SyncEngineOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #loader: InstanceLoader;
@@ -96,7 +104,8 @@ export class SyncEngine implements StatusSink {
   readonly #onceLog: OnceLog;
   readonly #now: () => Date;
   readonly #prebuilds: PrebuildMapperOptions;
-  readonly #sweeper: NodeJS.Timeout;
+  #sweeper: NodeJS.Timeout | undefined;
+  #state: ServiceState = 'idle';
   #applied = 0;
 
   constructor(options: SyncEngineOptions) {
@@ -115,14 +124,32 @@ export class SyncEngine implements StatusSink {
       store: options.store,
       logger: options.logger,
       metrics: options.metrics,
-      outbox: options.outbox ?? false,
+      batchOptions: () => ({
+        outbox: options.outbox ?? false,
+        replica: options.replica ?? '',
+        fence: options.fence?.(),
+      }),
       maxBatchSize: options.store.capabilities.maxBatchSize,
       backoff: options.backoff,
       onCommitted: (applied) => this.#onCommitted(applied),
       onConflicted: (writes) => this.#onConflicted(writes),
+      onFenced: (writes) => this.#onFenced(writes),
       onRejected: (write, error) => this.#onRejected(write, error),
     });
-    this.#sweeper = setInterval(() => this.#sweep(), 10_000).unref();
+  }
+
+  /** idle until `start()`, running, stopped after `stop()` or `drain()`. Statuses are taken in any state. */
+  get state(): ServiceState {
+    return this.#state;
+  }
+
+  /** Starts the sweep that evicts instances gone quiet or known absent. */
+  start(): Promise<void> {
+    if (this.#state === 'idle') {
+      this.#sweeper = setInterval(() => this.#sweep(), 10_000).unref();
+      this.#state = 'running';
+    }
+    return Promise.resolve();
   }
 
   /** Instance changes committed since start. */
@@ -182,6 +209,37 @@ export class SyncEngine implements StatusSink {
     return marked.filter(Boolean).length;
   }
 
+  /**
+   * Resolves once the writes of a cluster's instances that are queued or in flight now have
+   * settled (committed or not), however busy other clusters keep the engine. At most `graceMs`.
+   */
+  async whenClusterWritten(cluster: string, graceMs: number): Promise<boolean> {
+    const ids = [...this.#entries].filter(([, e]) => e.cluster === cluster).map(([id]) => id);
+    const timeout = AbortSignal.timeout(graceMs);
+    try {
+      await untilAborted(this.#batcher.whenSettled(ids), timeout);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Forgets everything held for a cluster whose lease this replica no longer holds: cached rows,
+   * statuses waiting for their rows, and queued writes (they could only be fenced). Stops waiting in
+   * those mailboxes are settled as not written.
+   */
+  releaseCluster(cluster: string): void {
+    const ids: string[] = [];
+    for (const [id, entry] of this.#entries) {
+      if (entry.cluster !== cluster) continue;
+      ids.push(id);
+      if (entry.state === 'loading') for (const item of entry.queue) if ('stop' in item) item.settle(false);
+      this.#entries.delete(id);
+    }
+    this.#batcher.discard(ids);
+  }
+
   /** Resolves once every received status is committed (or skipped) and nothing is being read. */
   async whenIdle(): Promise<void> {
     while (this.#loader.queued > 0 || this.#batcher.dirty > 0 || this.#hasQueued()) {
@@ -199,12 +257,13 @@ export class SyncEngine implements StatusSink {
     });
     const done = await Promise.race([this.whenIdle().then(() => true), timedOut]);
     clearTimeout(timer);
-    this.stop();
+    await this.stop();
     return done;
   }
 
   /** Stops timers and retries; stops still waiting for their rows or writes are settled as not written. */
-  stop(): void {
+  stop(): Promise<void> {
+    this.#state = 'stopped';
     clearInterval(this.#sweeper);
     this.#loader.stop();
     this.#batcher.stop();
@@ -213,6 +272,7 @@ export class SyncEngine implements StatusSink {
       for (const item of entry.queue) if ('stop' in item) item.settle(false);
       entry.queue = entry.queue.filter((item) => !('stop' in item));
     }
+    return Promise.resolve();
   }
 
   #hasQueued(): boolean {
@@ -281,7 +341,7 @@ export class SyncEngine implements StatusSink {
     const context = { cluster, instanceId: id, workspaceId: record.row.workspaceId };
     reportEvents(this.#o, context, record, reduction.events);
     const prebuild = this.#reducePrebuild(entry, q, reduction);
-    const base = { owner: q.status.metadata.owner, receivedAt: q.receivedAt, prebuild };
+    const base = { owner: q.status.metadata.owner, receivedAt: q.receivedAt, prebuild, lease: cluster };
     if (reduction.kind === 'apply') {
       const started = reduction.events.some((e) => e.type === 'started');
       const change = { ...base, row: reduction.row, metrics: reduction.metrics, started };
@@ -404,7 +464,8 @@ export class SyncEngine implements StatusSink {
     }
     this.#o.metrics.instancesMarkedStoppedTotal.inc({ previous_phase: record.row.phase });
     this.#o.logger.info({ ...context, reason: command.stop }, 'marking instance stopped');
-    this.#submit(entry, stopChange(record, row, entry.adopt, command.settle));
+    const write = { adopt: entry.adopt, lease: entry.cluster };
+    this.#submit(entry, stopChange(record, row, write, command.settle));
   }
 
   #onCommitted(applied: PendingWrite[]): void {
@@ -443,6 +504,17 @@ export class SyncEngine implements StatusSink {
       // The database holds a newer row (another writer won): forget ours and read it again.
       this.#entries.set(id, loadingEntry(entry.cluster, entry.touchedAt));
       this.#loader.request(id);
+    }
+  }
+
+  #onFenced(writes: PendingWrite[]): void {
+    for (const { write } of writes) {
+      this.#onceLog.warn(
+        `fenced:${write.lease ?? ''}`,
+        { cluster: write.lease, instanceId: write.row.id },
+        'write not committed: this replica no longer holds the cluster lease',
+      );
+      this.#entries.delete(write.row.id);
     }
   }
 

@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { OutageLog } from '../observability/outage-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type {
+  BatchOptions,
   BatchResult,
   InstanceNotification,
   InstanceWrite,
@@ -35,14 +36,16 @@ export interface WriteBatcherOptions {
   store: Pick<Store, 'writeBatch' | 'ping' | 'isTransientError'>;
   logger: Logger;
   metrics: Metrics;
-  /** Record notifications in the store's outbox with each batch. */
-  outbox: boolean;
+  /** The options of each batch (outbox, writer replica, fencing tokens), read when the batch is sent. */
+  batchOptions: () => BatchOptions;
   maxBatchSize: number;
   backoff: BackoffOptions;
   /** Called after a transaction committed, with the writes it applied. */
   onCommitted: (applied: PendingWrite[]) => void;
   /** Called with writes the store refused because it holds a newer version (or the row is gone). */
   onConflicted: (writes: PendingWrite[]) => void;
+  /** Called with writes not committed because their lease is no longer this replica's. */
+  onFenced: (writes: PendingWrite[]) => void;
   /** Called when a write is refused on its own by a reachable database and is given up. */
   onRejected: (write: PendingWrite, error: unknown) => void;
 }
@@ -79,6 +82,7 @@ function fold(older: PendingWrite, newer: PendingWrite): PendingWrite {
       prebuild: n.prebuild ?? o.prebuild,
       messages: foldMessages(o.messages, n.messages),
       revokeTokens: o.revokeTokens ?? n.revokeTokens,
+      lease: n.lease,
     },
     receivedAt: older.receivedAt.concat(newer.receivedAt),
     settle: older.settle.concat(newer.settle),
@@ -91,6 +95,12 @@ function settleAll(writes: Iterable<PendingWrite>, committed: boolean): void {
   for (const p of writes) for (const settle of p.settle) settle(committed);
 }
 
+/** Someone waiting until these instances have nothing queued or in flight. */
+interface SettleWaiter {
+  ids: Set<string>;
+  resolve: () => void;
+}
+
 /** Batches instance writes into transactions. */
 export class WriteBatcher {
   readonly #o: WriteBatcherOptions;
@@ -99,7 +109,8 @@ export class WriteBatcher {
   readonly #stop = new AbortController();
   #running = false;
   #scheduled = false;
-  #inFlight = 0;
+  readonly #inFlight = new Set<string>();
+  #settleWaiters: SettleWaiter[] = [];
   readonly #outage: OutageLog;
   #idleWaiters: (() => void)[] = [];
 
@@ -111,7 +122,7 @@ export class WriteBatcher {
 
   /** Writes queued or in flight. */
   get dirty(): number {
-    return this.#pending.size + this.#inFlight;
+    return this.#pending.size + this.#inFlight.size;
   }
 
   /** True while a write of this instance is queued. */
@@ -131,6 +142,30 @@ export class WriteBatcher {
     this.#schedule();
   }
 
+  /**
+   * Resolves once none of these instances has a write queued or in flight (whether it committed or
+   * not), however busy the batcher is with others.
+   */
+  whenSettled(ids: Iterable<string>): Promise<void> {
+    const waiting = new Set([...ids].filter((id) => this.#pending.has(id) || this.#inFlight.has(id)));
+    if (waiting.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settleWaiters.push({ ids: waiting, resolve }));
+  }
+
+  /** Drops the queued writes of these instances (their waiters learn they were not committed). */
+  discard(ids: Iterable<string>): void {
+    const dropped: PendingWrite[] = [];
+    for (const id of ids) {
+      const pending = this.#pending.get(id);
+      if (!pending) continue;
+      this.#pending.delete(id);
+      dropped.push(pending);
+    }
+    settleAll(dropped, false);
+    this.#checkSettled();
+    this.#releaseIdle();
+  }
+
   /** Resolves once nothing is queued or in flight. */
   whenIdle(): Promise<void> {
     if (this.dirty === 0) return Promise.resolve();
@@ -147,7 +182,20 @@ export class WriteBatcher {
   #giveUp(): void {
     settleAll(this.#pending.values(), false);
     this.#pending.clear();
+    this.#checkSettled();
     this.#releaseIdle();
+  }
+
+  #checkSettled(): void {
+    if (this.#settleWaiters.length === 0) return;
+    const open: SettleWaiter[] = [];
+    for (const waiter of this.#settleWaiters) {
+      for (const id of waiter.ids)
+        if (!this.#pending.has(id) && !this.#inFlight.has(id)) waiter.ids.delete(id);
+      if (waiter.ids.size === 0) waiter.resolve();
+      else open.push(waiter);
+    }
+    this.#settleWaiters = open;
   }
 
   #releaseIdle(): void {
@@ -206,6 +254,7 @@ export class WriteBatcher {
       const only = batch[0] as PendingWrite;
       settleAll(batch, false);
       this.#o.onRejected(only, error);
+      this.#checkSettled();
       return;
     }
     const half = Math.ceil(batch.length / 2);
@@ -216,28 +265,35 @@ export class WriteBatcher {
   /** One transaction. Returns the error instead of throwing. */
   async #attempt(batch: PendingWrite[]): Promise<unknown> {
     const started = performance.now();
-    this.#inFlight += batch.length;
+    for (const p of batch) this.#inFlight.add(p.write.row.id);
     let result: BatchResult;
     try {
       result = await this.#o.store.writeBatch(
         batch.map((p) => p.write),
-        { outbox: this.#o.outbox },
+        this.#o.batchOptions(),
       );
     } catch (error: unknown) {
       this.#o.metrics.dbBatchesTotal.inc({ outcome: 'error' });
       return error ?? new Error('write failed');
     } finally {
-      this.#inFlight -= batch.length;
+      for (const p of batch) this.#inFlight.delete(p.write.row.id);
     }
     this.#o.metrics.dbBatchesTotal.inc({ outcome: 'ok' });
     this.#o.metrics.dbBatchRows.observe(batch.length);
     this.#o.metrics.dbBatchSeconds.observe((performance.now() - started) / 1000);
     this.#recovered();
     const applied = new Set(result.applied);
+    const fencedIds = new Set(result.fenced);
     const committed = batch.filter((p) => applied.has(p.write.row.id));
+    if (result.fenced.length > 0) {
+      this.#o.metrics.dbWritesFencedTotal.inc(result.fenced.length);
+      const fenced = batch.filter((p) => fencedIds.has(p.write.row.id));
+      settleAll(fenced, false);
+      this.#o.onFenced(fenced);
+    }
     if (result.conflicted.length > 0) {
       this.#o.metrics.dbWriteConflictsTotal.inc(result.conflicted.length);
-      const conflicted = batch.filter((p) => !applied.has(p.write.row.id));
+      const conflicted = batch.filter((p) => !applied.has(p.write.row.id) && !fencedIds.has(p.write.row.id));
       settleAll(conflicted, false);
       this.#o.onConflicted(conflicted);
     }
@@ -245,6 +301,7 @@ export class WriteBatcher {
       this.#o.onCommitted(committed);
       settleAll(committed, true);
     }
+    this.#checkSettled();
     return undefined;
   }
 

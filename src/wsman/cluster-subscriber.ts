@@ -9,6 +9,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { SubscribeResponse, WorkspaceStatus } from '../generated/wsman/core.js';
 import { errorMessage, isAbortError } from '../lifecycle/abort.js';
 import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
+import type { Service } from '../lifecycle/service.js';
 import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
@@ -57,7 +58,7 @@ export interface ClusterSubscriberOptions {
 }
 
 /** One cluster's stream. `start()` and `stop()` are idempotent. */
-export class ClusterSubscriber {
+export class ClusterSubscriber implements Service<SubscriberState> {
   readonly #o: ClusterSubscriberOptions;
   readonly #abort = new AbortController();
   readonly #backoff: Backoff;
@@ -80,10 +81,11 @@ export class ClusterSubscriber {
   }
 
   /** Starts the connect loop in the background. Throws InvalidTlsError for unusable TLS material. */
-  start(): void {
-    if (this.#loop) return;
+  start(): Promise<void> {
+    if (this.#loop) return Promise.resolve();
     this.#client = new WsmanClient(this.#o.target);
     this.#loop = this.#run();
+    return Promise.resolve();
   }
 
   /** Cancels the stream and waits for the loop to end. */

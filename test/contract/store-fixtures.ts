@@ -1,6 +1,6 @@
 /** Row builders for the store contract suite: valid rows with small, readable overrides. */
 import type { UserToken } from '../helpers/sql.js';
-import type { InstanceWrite, OutboxMessage } from '../../src/store/ports.js';
+import type { BatchOptions, InstanceWrite, OutboxMessage } from '../../src/store/ports.js';
 import type {
   ClusterRow,
   InstanceRecord,
@@ -137,3 +137,10 @@ export function platformRows(ids: readonly string[], overrides: Partial<Instance
   const workspaces = instances.map((row) => workspaceRow(row.workspaceId));
   return { workspaces, instances };
 }
+
+/** The replica the suite writes as, unless a test is about several. */
+export const REPLICA = 'replica-1';
+
+/** Batch options of a single, unfenced bridge, without and with the outbox. */
+export const OUTBOX_OFF: BatchOptions = { outbox: false, replica: REPLICA };
+export const OUTBOX_ON: BatchOptions = { outbox: true, replica: REPLICA };

@@ -79,6 +79,8 @@ export async function startHarness(kind: DatabaseKind, options: HarnessOptions =
         changed.push(name);
         await options.onChanged?.(name);
       },
+      exclusively: (_name, _signal, work) => work(),
+      leaseHolders: () => Promise.resolve(new Map()),
       stopClusterInstances: async (name, reason) => {
         // The real engine is tested with the whole bridge; here only the call is recorded.
         stopCalls.push({ name, reason });

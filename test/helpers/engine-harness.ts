@@ -49,6 +49,7 @@ export async function engineHarness(
     adoptUnknown: options.adoptUnknown ?? false,
     backoff: { initialMs: 5, maxMs: 50, factor: 2 },
   });
+  await engine.start();
   return {
     db,
     store,
@@ -57,7 +58,7 @@ export async function engineHarness(
     notifications,
     messages,
     close: async () => {
-      engine.stop();
+      await engine.stop();
       await real.close();
       await db.drop();
     },

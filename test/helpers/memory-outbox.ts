@@ -37,6 +37,11 @@ export class MemoryOutbox implements OutboxStore {
     return [...this.#rows.keys()];
   }
 
+  /** Nothing to claim: one replica writes a memory outbox. */
+  claimOrphans(): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }> {
+    return Promise.resolve({ notifications: [], messages: [] });
+  }
+
   pendingNotifications(limit: number): Promise<InstanceNotification[]> {
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
     return Promise.resolve([...this.#rows.values()].slice(0, limit));

@@ -1,7 +1,8 @@
 /**
  * Plain SQL on a test database with a connection of its own, bypassing the store: for rows only the
- * platform writes (user tokens) and for reading back what the bridge wrote. Parameters are written
- * `?` and turned into `$1, $2, …` for PostgreSQL.
+ * platform writes (user tokens), for reading back what the bridge wrote, and (PostgreSQL) for
+ * sessions that hold locks while the store runs. Parameters are written `?` and turned into
+ * `$1, $2, …` for PostgreSQL.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -31,6 +32,17 @@ export async function runSql<T = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A PostgreSQL session of its own on the test database, for holding transactions and locks across
+ * store calls; the caller ends it (`client.end()`).
+ */
+export async function connectPostgres(db: TestDatabase): Promise<pg.Client> {
+  if (db.kind !== 'postgres') throw new Error('connectPostgres needs a PostgreSQL test database');
+  const client = new pg.Client({ connectionString: db.url, application_name: 'wsb-test-session' });
+  await client.connect();
+  return client;
 }
 
 /** A `user_tokens` row as the platform writes it (scopes and time are filled in). */

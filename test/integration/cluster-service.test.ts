@@ -132,6 +132,7 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
         admissionConstraint: [{ hasFeaturePreview: {} }, { hasPermission: { permission: 'admin-users' } }],
         static: false,
         region: 'europe',
+        leaseHolder: '',
       },
       {
         name: 'static-1',
@@ -143,6 +144,7 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
         admissionConstraint: [{ hasPermission: { permission: 'developer' } }],
         static: true,
         region: 'asia',
+        leaseHolder: '',
       },
     ]);
     const requested = h.logs.matching('requested clusters.register')[0];

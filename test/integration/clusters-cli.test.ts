@@ -125,7 +125,7 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
 
     const table = await cli([...addr, 'list']);
     expect(table.stdout.split('\n')[0]).toMatch(
-      /^NAME\s+URL\s+REGION\s+STATE\s+SCORE\s+MAX SCORE\s+GOVERNED\s+STATIC\s+CONSTRAINTS$/,
+      /^NAME\s+URL\s+REGION\s+STATE\s+SCORE\s+MAX SCORE\s+GOVERNED\s+STATIC\s+CONSTRAINTS\s+HOLDER$/,
     );
     expect(table.stdout).toContain('permission:admin-users,permission:developer,feature-preview');
 
@@ -151,6 +151,7 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
         governed: true,
         static: false,
         admissionConstraints: ['permission:admin-users', 'permission:x'],
+        holder: null,
       },
     ]);
     expect(JSON.stringify(json)).not.toContain(b64(pki.client.key).slice(0, 24));

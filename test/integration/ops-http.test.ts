@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
 import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { createTestDatabase } from '../helpers/databases.js';
+import { unusedPort } from '../helpers/tcp-proxy.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -61,5 +62,22 @@ describe('operator HTTP endpoints', () => {
     expect(down.checks['cluster:sim']?.ok).toBe(false);
     expect(down.checks.database?.ok).toBe(true);
     expect((await get(http, '/nope')).status).toBe(404);
+  });
+
+  it('says why it is not ready while Redis cannot be reached, with the password left out', async () => {
+    const db = await createTestDatabase('sqlite');
+    cleanups.push(() => db.drop());
+    const redisUrl = `redis://bridge:very-secret@127.0.0.1:${await unusedPort()}`;
+    const bridge = await createBridge(testBridgeConfig(db.url, [], { redisUrl }), { logger: silentLogger() });
+    await bridge.start();
+    cleanups.push(() => bridge.stop());
+    let body = '';
+    await vi.waitFor(async () => {
+      body = (await get(bridge.httpPort as number, '/readyz')).body;
+      expect(body).toMatch(
+        /"notifications":\{"ok":false,"detail":"redis connection [a-z]+: [^"]*ECONNREFUSED/,
+      );
+    });
+    expect(body).not.toContain('very-secret');
   });
 });

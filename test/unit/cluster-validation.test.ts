@@ -371,6 +371,7 @@ describe('status mapping', () => {
       admissionConstraint: [{ hasFeaturePreview: {} }],
       static: false,
       region: 'europe',
+      leaseHolder: '',
     });
     expect(JSON.stringify(status)).not.toContain(goodTls.key);
   });

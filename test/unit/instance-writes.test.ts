@@ -101,7 +101,12 @@ describe('stopChange', () => {
       { phase: 'running', workspaceId: 'ws-pb' },
       { prebuild: prebuildRow('pb-1', { state: 'building', statusVersion: 3n }), organizationId: 'org-9' },
     );
-    const { record: next, pending } = stopChange(current, stopped(current), undefined, () => undefined);
+    const { record: next, pending } = stopChange(
+      current,
+      stopped(current),
+      { adopt: undefined, lease: 'eu-1' },
+      () => undefined,
+    );
     expect(pending.write.prebuild).toMatchObject({ id: 'pb-1', state: 'aborted', statusVersion: 3n });
     expect(pending.prebuildCompleted).toBe('aborted');
     expect(next.prebuild?.state).toBe('aborted');
@@ -121,7 +126,12 @@ describe('stopChange', () => {
 
   it('leaves a finished prebuild alone', () => {
     const current = record({ phase: 'stopping' }, { prebuild: prebuildRow('pb-1', { state: 'available' }) });
-    const { pending } = stopChange(current, stopped(current), undefined, () => undefined);
+    const { pending } = stopChange(
+      current,
+      stopped(current),
+      { adopt: undefined, lease: 'eu-1' },
+      () => undefined,
+    );
     expect(pending.write.prebuild).toBeUndefined();
     expect(pending.prebuildCompleted).toBeUndefined();
     expect(keys(pending.write.messages)).toEqual(['lifecycle:bridge-wsstopped-inst-1']);
@@ -137,6 +147,7 @@ describe('statusChange', () => {
       started: false,
       prebuild: undefined,
       receivedAt: 1,
+      lease: 'eu-1',
     };
     const fromStatus = statusChange(current, { ...change, owner: 'user-wsman' }, undefined);
     expect(fromStatus.pending.write.notify.ownerID).toBe('user-wsman');

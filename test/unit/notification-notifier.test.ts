@@ -39,6 +39,12 @@ class GatedPublisher implements Publisher {
   healthy(): boolean {
     return true;
   }
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+  downReason(): string | undefined {
+    return undefined;
+  }
   close(): Promise<void> {
     return Promise.resolve();
   }

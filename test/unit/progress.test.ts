@@ -34,4 +34,17 @@ describe('formatProgress', () => {
       'instances (none yet) | updates applied 42 (3.3/s) | notifications pending 0 | clusters (none)',
     );
   });
+
+  it('shows the leases this replica holds when replicas share the database', () => {
+    const line = formatProgress({
+      ...base,
+      phases: new Map(),
+      prebuilds: new Map(),
+      leases: ['eu-1', 'us-2'],
+    });
+    expect(line).toMatch(/ \| leases eu-1,us-2$/);
+    expect(formatProgress({ ...base, phases: new Map(), prebuilds: new Map(), leases: [] })).toMatch(
+      / \| leases \(none\)$/,
+    );
+  });
 });

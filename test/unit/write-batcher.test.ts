@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { BatchResult, InstanceWrite } from '../../src/store/ports.js';
@@ -26,15 +26,23 @@ class ScriptedStore {
   down = false;
   poison = new Set<string>();
   conflict = new Set<string>();
+  /** Leases this store no longer lets the batcher write under. */
+  lostLeases = new Set<string>();
+  /** Resolves the write in flight, when `hold` is set. */
+  release: (() => void) | undefined;
+  hold = false;
   async writeBatch(writes: readonly InstanceWrite[]): Promise<BatchResult> {
+    if (this.hold) await new Promise<void>((resolve) => (this.release = resolve));
     await Promise.resolve();
     if (this.down) throw new Error('connection refused');
     if (writes.some((w) => this.poison.has(w.row.id))) throw new Error('constraint violation');
     this.batches.push([...writes]);
-    const ids = writes.map((w) => w.row.id);
+    const fenced = writes.filter((w) => this.lostLeases.has(w.lease ?? '')).map((w) => w.row.id);
+    const ids = writes.map((w) => w.row.id).filter((i) => !fenced.includes(i));
     return {
       applied: ids.filter((i) => !this.conflict.has(i)),
       conflicted: ids.filter((i) => this.conflict.has(i)),
+      fenced,
     };
   }
   isTransientError(error: unknown): boolean {
@@ -51,19 +59,21 @@ function setup(maxBatchSize = 100) {
   const committed: string[] = [];
   const conflicted: string[] = [];
   const rejected: string[] = [];
+  const fenced: string[] = [];
   const batcher = new WriteBatcher({
     store,
     logger: silentLogger(),
     metrics: createMetrics({ defaultMetrics: false }),
-    outbox: false,
+    batchOptions: () => ({ outbox: false, replica: 'r-1' }),
     maxBatchSize,
     backoff: { initialMs: 1, maxMs: 5, factor: 2 },
     onCommitted: (applied) =>
       committed.push(...applied.map((p) => `${p.write.row.id}@${p.write.row.statusVersion}`)),
     onConflicted: (writes) => conflicted.push(...writes.map((p) => p.write.row.id)),
     onRejected: (write) => rejected.push(write.write.row.id),
+    onFenced: (writes) => fenced.push(...writes.map((p) => p.write.row.id)),
   });
-  return { store, batcher, committed, conflicted, rejected };
+  return { store, batcher, committed, conflicted, rejected, fenced };
 }
 
 describe('WriteBatcher', () => {
@@ -172,5 +182,43 @@ describe('WriteBatcher', () => {
     await new Promise((r) => setTimeout(r, 20));
     batcher.submit(pending('after', 1n, {}, [waiter('after')]));
     expect(outcomes.sort()).toEqual(['after:false', 'late:false']);
+  });
+
+  it('reports writes under a lost lease as fenced, not committed', async () => {
+    const { store, batcher, committed, fenced } = setup();
+    store.lostLeases.add('gone');
+    const outcomes: boolean[] = [];
+    batcher.submit(pending('a', 1n, { lease: 'kept' }));
+    batcher.submit(pending('b', 1n, { lease: 'gone' }, [(ok) => outcomes.push(ok)]));
+    await batcher.whenIdle();
+    expect(committed).toEqual(['a@1']);
+    expect(fenced).toEqual(['b']);
+    expect(outcomes).toEqual([false]);
+  });
+
+  it('waits for the writes of some instances only, and drops queued ones on request', async () => {
+    // One write per batch, each held until the test releases it.
+    const { store, batcher, committed } = setup(1);
+    store.hold = true;
+    const inFlight = async (): Promise<() => void> => {
+      await vi.waitFor(() => expect(store.release).toBeDefined());
+      const release = store.release as () => void;
+      store.release = undefined;
+      return release;
+    };
+    batcher.submit(pending('mine', 1n));
+    batcher.submit(pending('other', 1n));
+    batcher.submit(pending('queued', 1n));
+    let settled = false;
+    const waiting = batcher.whenSettled(['mine', 'nothing-queued']).then(() => (settled = true));
+    (await inFlight())();
+    await waiting;
+    expect(settled).toBe(true);
+    // `other` is in flight now and `queued` still waits: only the waiting one can be dropped.
+    const releaseOther = await inFlight();
+    batcher.discard(['queued', 'other']);
+    releaseOther();
+    await batcher.whenIdle();
+    expect(committed).toEqual(['mine@1', 'other@1']);
   });
 });

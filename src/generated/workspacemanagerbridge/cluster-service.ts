@@ -165,6 +165,11 @@ export interface ClusterStatus {
   admissionConstraint: AdmissionConstraint[];
   static: boolean;
   region: string;
+  /**
+   * Not in Gitpod's definition (clients that do not know it skip it): the bridge replica that
+   * streams and controls the cluster, empty while none does.
+   */
+  leaseHolder: string;
 }
 
 export interface UpdateRequest {
@@ -819,6 +824,7 @@ function createBaseClusterStatus(): ClusterStatus {
     admissionConstraint: [],
     static: false,
     region: "",
+    leaseHolder: "",
   };
 }
 
@@ -850,6 +856,9 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
     }
     if (message.region !== "") {
       writer.uint32(90).string(message.region);
+    }
+    if (message.leaseHolder !== "") {
+      writer.uint32(802).string(message.leaseHolder);
     }
     return writer;
   },
@@ -939,6 +948,14 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
             message.region = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.leaseHolder = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -970,6 +987,11 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
         : [],
       static: isSet(object.static) ? globalThis.Boolean(object.static) : false,
       region: isSet(object.region) ? globalThis.String(object.region) : "",
+      leaseHolder: isSet(object.leaseHolder)
+        ? globalThis.String(object.leaseHolder)
+        : isSet(object.lease_holder)
+        ? globalThis.String(object.lease_holder)
+        : "",
     };
   },
 
@@ -1002,6 +1024,9 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
     if (message.region !== "") {
       obj.region = message.region;
     }
+    if (message.leaseHolder !== "") {
+      obj.leaseHolder = message.leaseHolder;
+    }
     return obj;
   },
 
@@ -1019,6 +1044,7 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
     message.admissionConstraint = object.admissionConstraint?.map((e) => AdmissionConstraint.fromPartial(e)) || [];
     message.static = object.static ?? false;
     message.region = object.region ?? "";
+    message.leaseHolder = object.leaseHolder ?? "";
     return message;
   },
 };

@@ -1,7 +1,8 @@
 /**
  * The batch as the one JSON parameter of `WRITE_BATCH_SQL`: one object per write, keyed by the column
  * names of its `jsonb_to_recordset` list. Optional parts are left out when absent (a missing key reads
- * as NULL), so a plain status write stays as small as it was before they existed.
+ * as NULL), so a plain status write stays as small as it was before they existed. The fenced
+ * statement takes the same objects grouped by lease.
  */
 import type { InstanceNotification, InstanceWrite, OutboxMessage } from '../ports.js';
 import { workspaceToColumns } from '../instance-columns.js';
@@ -16,6 +17,22 @@ type Columns = Record<string, unknown>;
  */
 export function encodeBatch(writes: readonly InstanceWrite[], outbox: boolean): string {
   return JSON.stringify(writes.map((write, seq) => encodeWrite(write, seq, outbox)));
+}
+
+/**
+ * Encodes a fenced batch for `FENCED_WRITE_BATCH_SQL`: `{ "<lease>": [write, …], … }`, each write as
+ * `encodeBatch` makes it. Every write has a lease (writes without one are fenced before this).
+ */
+export function encodeFencedBatch(writes: readonly InstanceWrite[], outbox: boolean): string {
+  // A Map, then own properties: a lease named "__proto__" must stay a key like any other.
+  const byLease = new Map<string, Columns[]>();
+  writes.forEach((write, seq) => {
+    const lease = write.lease ?? '';
+    const group = byLease.get(lease) ?? [];
+    if (group.length === 0) byLease.set(lease, group);
+    group.push(encodeWrite(write, seq, outbox));
+  });
+  return JSON.stringify(Object.fromEntries(byLease));
 }
 
 function encodeWrite(write: InstanceWrite, seq: number, outbox: boolean): Columns {

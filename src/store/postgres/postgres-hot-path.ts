@@ -1,16 +1,31 @@
-/** The PostgreSQL adapter's hot path: the one-statement batch write and the instance load. */
+/** The PostgreSQL adapter's hot path: the one-statement batch write, the instance load, outbox claims. */
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { splitResult } from '../batch-rules.js';
 import { loadInstancesByIds } from '../instance-queries.js';
-import type { BatchOptions, BatchResult, InstanceWrite, StoreCapabilities } from '../ports.js';
+import { claimOrphans } from '../outbox-queries.js';
+import type {
+  BatchOptions,
+  BatchResult,
+  InstanceNotification,
+  InstanceWrite,
+  OutboxMessage,
+  StoreCapabilities,
+} from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
 import { isTransientPostgresError } from '../transient-errors.js';
 import type { InstanceRecord } from '../types.js';
-import { encodeBatch } from './postgres-batch-encoding.js';
-import { WRITE_BATCH_SQL, WRITE_BATCH_STATEMENT } from './postgres-batch-sql.js';
+import { encodeBatch, encodeFencedBatch } from './postgres-batch-encoding.js';
+import {
+  FENCED_WRITE_BATCH_SQL,
+  FENCED_WRITE_BATCH_STATEMENT,
+  WRITE_BATCH_SQL,
+  WRITE_BATCH_STATEMENT,
+} from './postgres-batch-sql.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+
+type Fence = NonNullable<BatchOptions['fence']>;
 
 /** The PostgreSQL part of a store. */
 export class PostgresHotPath implements StoreAdapter {
@@ -31,11 +46,53 @@ export class PostgresHotPath implements StoreAdapter {
   }
 
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
+    if (options.fence) return this.#writeFenced(writes, options, options.fence);
     const result = await this.#pool.query<{ id: string }>({
       name: WRITE_BATCH_STATEMENT,
       text: WRITE_BATCH_SQL,
-      values: [encodeBatch(writes, options.outbox)],
+      values: [encodeBatch(writes, options.outbox), options.replica],
     });
     return splitResult(writes, new Set(result.rows.map((r) => r.id)));
+  }
+
+  /** Replicas claim at the same time: each skips the rows another is claiming. */
+  async claimOrphans(
+    replica: string,
+    live: readonly string[],
+    limit: number,
+  ): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }> {
+    return claimOrphans(this.#kysely, replica, live, limit, { skipLocked: true });
+  }
+
+  async #writeFenced(
+    writes: readonly InstanceWrite[],
+    options: BatchOptions,
+    fence: Fence,
+  ): Promise<BatchResult> {
+    // A write whose lease the caller holds no epoch for cannot commit: fenced without a round trip.
+    const epochs = new Map<string, bigint>();
+    const candidates = writes.filter((w) => {
+      const epoch = w.lease === undefined ? undefined : fence.epochs.get(w.lease);
+      if (w.lease !== undefined && epoch !== undefined) epochs.set(w.lease, epoch);
+      return epoch !== undefined;
+    });
+    const applied = new Set<string>();
+    const held = new Set<string>();
+    if (candidates.length > 0) {
+      const result = await this.#pool.query<{ id: string; held: boolean }>({
+        name: FENCED_WRITE_BATCH_STATEMENT,
+        text: FENCED_WRITE_BATCH_SQL,
+        values: [
+          encodeFencedBatch(candidates, options.outbox),
+          options.replica,
+          fence.holder,
+          [...epochs.keys()],
+          [...epochs.values()].map(String),
+        ],
+      });
+      for (const row of result.rows) (row.held ? held : applied).add(row.id);
+    }
+    const fenced = writes.filter((w) => w.lease === undefined || !held.has(w.lease)).map((w) => w.row.id);
+    return splitResult(writes, applied, new Set(fenced));
   }
 }

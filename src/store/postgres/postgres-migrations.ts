@@ -4,6 +4,7 @@
  * when types.ts does.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { assertUniqueClusterUrls } from '../migration-checks.js';
 
 const INITIAL_SCHEMA = [
   `CREATE TABLE workspace_clusters (
@@ -95,6 +96,47 @@ const TOKENS_AND_MESSAGES = [
   `CREATE INDEX bridge_outbox_messages_created ON bridge_outbox_messages (created_at)`,
 ];
 
+// Several replicas on one database: outbox rows name the replica that delivers them, leases say who
+// streams each cluster (the epoch is the fencing token of every write), heartbeats say who is alive,
+// and a trigger tells every replica at once that a cluster row changed. The channel name is spelled
+// out here and in postgres-cluster-listener.ts, because a migration must not change later.
+const REPLICAS = [
+  `ALTER TABLE bridge_outbox ADD COLUMN replica text NOT NULL DEFAULT ''`,
+  `CREATE INDEX bridge_outbox_replica ON bridge_outbox (replica, created_at)`,
+  `ALTER TABLE bridge_outbox_messages ADD COLUMN replica text NOT NULL DEFAULT ''`,
+  `CREATE INDEX bridge_outbox_messages_replica ON bridge_outbox_messages (replica, created_at)`,
+  `CREATE UNIQUE INDEX workspace_clusters_url ON workspace_clusters (url)`,
+  `CREATE TABLE cluster_leases (
+    cluster_name text PRIMARY KEY,
+    holder text NOT NULL,
+    epoch bigint NOT NULL,
+    expires_at timestamptz NOT NULL,
+    acquired_at timestamptz NOT NULL,
+    renewed_at timestamptz NOT NULL,
+    wanted_by text NULL,
+    wanted_at timestamptz NULL
+  )`,
+  `CREATE TABLE bridge_replicas (
+    replica_id text PRIMARY KEY,
+    started_at timestamptz NOT NULL,
+    heartbeat_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL
+  )`,
+  `CREATE FUNCTION ws_manager_bridge_cluster_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.name <> NEW.name) THEN
+      PERFORM pg_notify('ws_manager_bridge_clusters', OLD.name);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+      PERFORM pg_notify('ws_manager_bridge_clusters', NEW.name);
+    END IF;
+    RETURN NULL;
+  END
+  $$`,
+  `CREATE TRIGGER workspace_clusters_changed AFTER INSERT OR UPDATE OR DELETE ON workspace_clusters
+    FOR EACH ROW EXECUTE FUNCTION ws_manager_bridge_cluster_changed()`,
+];
+
 async function runAll(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
@@ -108,5 +150,11 @@ export const POSTGRES_MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0002-user-tokens-and-outbox-messages': {
     up: (db: Kysely<unknown>) => runAll(db, TOKENS_AND_MESSAGES),
+  },
+  '0003-replicas': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await assertUniqueClusterUrls(db);
+      await runAll(db, REPLICAS);
+    },
   },
 };

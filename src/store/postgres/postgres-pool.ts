@@ -1,4 +1,4 @@
-/** Creates the `pg` pool of the PostgreSQL adapter. */
+/** Creates the `pg` pool of the PostgreSQL adapter, and the settings of its other connections. */
 import pg from 'pg';
 import type { Logger } from '../../observability/logger.js';
 import { redactUrl } from '../../observability/redact.js';
@@ -22,15 +22,25 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
 }
 const types: pg.CustomTypesConfig = { getTypeParser: getTypeParser as pg.CustomTypesConfig['getTypeParser'] };
 
-/** A pool on `url` that parses int8 as bigint and logs (rather than crashes on) idle-client errors. */
-export function createPostgresPool(url: string, options: PostgresPoolOptions): pg.Pool {
-  const pool = new pg.Pool({
+/**
+ * How every connection of the adapter connects: the pool's and the dedicated ones outside it (the
+ * cluster-change listener). Parses int8 as bigint.
+ */
+export function postgresClientConfig(
+  url: string,
+  options: Omit<PostgresPoolOptions, 'logger'>,
+): pg.ClientConfig {
+  return {
     connectionString: url,
-    max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'ws-manager-bridge',
     types,
-  });
+  };
+}
+
+/** A pool on `url` that parses int8 as bigint and logs (rather than crashes on) idle-client errors. */
+export function createPostgresPool(url: string, options: PostgresPoolOptions): pg.Pool {
+  const pool = new pg.Pool({ ...postgresClientConfig(url, options), max: options.maxConnections ?? 10 });
   // An idle client whose server went away emits 'error' on the pool; unhandled, it ends the process.
   pool.on('error', (error: Error) => {
     options.logger.warn({ err: error.message, url: redactUrl(url) }, 'postgres: idle connection failed');

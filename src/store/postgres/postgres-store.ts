@@ -1,14 +1,25 @@
-/** Builds the PostgreSQL store: one `pg` pool shared by Kysely and the hot path. */
+/** Builds the PostgreSQL store: one `pg` pool shared by Kysely, the hot path and the leases. */
 import { Kysely, PostgresDialect } from 'kysely';
 import { KyselyStore } from '../kysely-store.js';
 import type { Store } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
-import { createPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
+import { createPostgresPool, postgresClientConfig, type PostgresPoolOptions } from './postgres-pool.js';
 import { PostgresHotPath } from './postgres-hot-path.js';
+import { PostgresLeaseStore } from './postgres-lease-store.js';
 
 /** Opens a PostgreSQL store on a `postgres://` URL. Connects lazily; does not migrate. */
 export function openPostgresStore(url: string, options: PostgresPoolOptions): Store {
   const pool = createPostgresPool(url, options);
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore({ db, adapter: new PostgresHotPath(pool, db), logger: options.logger });
+  const leases = new PostgresLeaseStore(db, {
+    client: postgresClientConfig(url, options),
+    logger: options.logger,
+  });
+  return new KyselyStore({
+    db,
+    adapter: new PostgresHotPath(pool, db),
+    // Several processes may write: leases coordinate them, so there is nothing to claim.
+    coordination: { leases, claimSoleWriter: () => Promise.resolve(), release: () => leases.close() },
+    logger: options.logger,
+  });
 }

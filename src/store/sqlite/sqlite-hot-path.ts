@@ -2,11 +2,22 @@
  * The SQLite adapter's hot path: cached better-sqlite3 statements run synchronously inside one
  * transaction per batch. It holds Kysely's single connection while it runs, so it never lands inside
  * a transaction Kysely has open on the same connection.
+ *
+ * A SQLite file has one writer (`claimSoleWriter`) and no leases, so `BatchOptions.fence` is ignored:
+ * a fenced batch is written as an unfenced one and nothing comes back as fenced.
  */
 import type { Kysely } from 'kysely';
 import { splitResult } from '../batch-rules.js';
 import { instanceRecordFromColumns, type InstanceRecordColumns } from '../instance-columns.js';
-import type { BatchOptions, BatchResult, InstanceWrite, StoreCapabilities } from '../ports.js';
+import { claimOrphans } from '../outbox-queries.js';
+import type {
+  BatchOptions,
+  BatchResult,
+  InstanceNotification,
+  InstanceWrite,
+  OutboxMessage,
+  StoreCapabilities,
+} from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
 import { isTransientSqliteError } from '../transient-errors.js';
@@ -46,12 +57,21 @@ export class SqliteHotPath implements StoreAdapter {
       this.#db
         .transaction(() => {
           for (const write of writes) {
-            if (applyWrite(statements, write, options.outbox, now)) applied.add(write.row.id);
+            if (applyWrite(statements, write, options, now)) applied.add(write.row.id);
           }
         })
         .immediate();
       return splitResult(writes, applied);
     });
+  }
+
+  /** One process writes the file, so no row is locked: the transaction alone makes the claim atomic. */
+  async claimOrphans(
+    replica: string,
+    live: readonly string[],
+    limit: number,
+  ): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }> {
+    return claimOrphans(this.#kysely, replica, live, limit, { skipLocked: false });
   }
 
   #prepared(): SqliteStatements {
@@ -67,7 +87,7 @@ export class SqliteHotPath implements StoreAdapter {
 // Writes one instance and, only if its row was applied, everything else the write carries; tells
 // whether it was applied. Adoption inserts the workspace and instance only where absent; an existing
 // instance gets the versioned update.
-function applyWrite(s: SqliteStatements, write: InstanceWrite, outbox: boolean, now: string): boolean {
+function applyWrite(s: SqliteStatements, write: InstanceWrite, options: BatchOptions, now: string): boolean {
   const { row, adopt } = write;
   const status = JSON.stringify(row.status);
   if (adopt) {
@@ -76,12 +96,17 @@ function applyWrite(s: SqliteStatements, write: InstanceWrite, outbox: boolean, 
   }
   const applied = updateInstance(s, row, status) || (adopt !== undefined && insertInstance(s, row, status));
   if (!applied) return false;
-  applyDependents(s, write, outbox, now);
+  applyDependents(s, write, options, now);
   return true;
 }
 
 // The adopted prebuild goes in before the prebuild update, so that the update applies to it too.
-function applyDependents(s: SqliteStatements, write: InstanceWrite, outbox: boolean, now: string): void {
+function applyDependents(
+  s: SqliteStatements,
+  write: InstanceWrite,
+  options: BatchOptions,
+  now: string,
+): void {
   const { row, metrics, adopt, prebuild, revokeTokens, notify, messages } = write;
   if (metrics !== undefined) s.upsertMetrics.run(row.id, JSON.stringify(metrics));
   if (adopt?.prebuild) {
@@ -104,9 +129,10 @@ function applyDependents(s: SqliteStatements, write: InstanceWrite, outbox: bool
     const { userId, namePrefix } = revokeTokens;
     s.deleteTokens.run(userId, namePrefix, namePrefix);
   }
-  if (!outbox) return;
-  if (notify) s.upsertOutbox.run(notify.instanceID, notify.ownerID, notify.workspaceID, now);
-  for (const m of messages ?? []) s.upsertMessage.run(m.key, m.channel, m.payload, now);
+  if (!options.outbox) return;
+  const { replica } = options;
+  if (notify) s.upsertOutbox.run(notify.instanceID, notify.ownerID, notify.workspaceID, now, replica);
+  for (const m of messages ?? []) s.upsertMessage.run(m.key, m.channel, m.payload, now, replica);
 }
 
 function updateInstance(s: SqliteStatements, r: InstanceRow, status: string): boolean {

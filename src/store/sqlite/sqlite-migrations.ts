@@ -4,6 +4,7 @@
  * INTEGER. Value lists in CHECKs are spelled out because a migration must not change when types.ts does.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { assertUniqueClusterUrls } from '../migration-checks.js';
 
 const INITIAL_SCHEMA = [
   `CREATE TABLE workspace_clusters (
@@ -92,9 +93,25 @@ const TOKENS_AND_MESSAGES = [
   `CREATE INDEX bridge_outbox_messages_created ON bridge_outbox_messages (created_at)`,
 ];
 
+// Outbox rows name the replica that delivers them (a SQLite file has one, but rows carry the column
+// in both adapters so that the outbox code is the same); one URL belongs to one cluster. Leases are
+// PostgreSQL only: a SQLite file has a single writer (the lock file of claimSoleWriter).
+const REPLICAS = [
+  `ALTER TABLE bridge_outbox ADD COLUMN replica TEXT NOT NULL DEFAULT ''`,
+  `CREATE INDEX bridge_outbox_replica ON bridge_outbox (replica, created_at)`,
+  `ALTER TABLE bridge_outbox_messages ADD COLUMN replica TEXT NOT NULL DEFAULT ''`,
+  `CREATE INDEX bridge_outbox_messages_replica ON bridge_outbox_messages (replica, created_at)`,
+  `CREATE UNIQUE INDEX workspace_clusters_url ON workspace_clusters (url)`,
+];
+
 // As in 0001: Kysely's migrator does not wrap SQLite DDL in a transaction.
-async function runInTransaction(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
+async function runInTransaction(
+  db: Kysely<unknown>,
+  statements: readonly string[],
+  check: (trx: Kysely<unknown>) => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    await check(trx);
     for (const statement of statements) await sql.raw(statement).execute(trx);
   });
 }
@@ -112,5 +129,8 @@ export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0002-user-tokens-and-outbox-messages': {
     up: (db: Kysely<unknown>) => runInTransaction(db, TOKENS_AND_MESSAGES),
+  },
+  '0003-replicas': {
+    up: (db: Kysely<unknown>) => runInTransaction(db, REPLICAS, assertUniqueClusterUrls),
   },
 };

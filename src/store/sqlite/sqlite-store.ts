@@ -6,15 +6,24 @@ import type { Store } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
 import { SqliteHotPath } from './sqlite-hot-path.js';
+import { SqliteLockFile } from './sqlite-lock-file.js';
 
 /** Options of `openSqliteStore`. */
 export interface SqliteStoreOptions extends SqliteDatabaseOptions {
   logger: Logger;
 }
 
-/** Opens a SQLite store on a file path (or ':memory:'). The folder must exist. Does not migrate. */
+/**
+ * Opens a SQLite store on a file path (or ':memory:'). The folder must exist. Does not migrate and
+ * does not claim the file (`claimSoleWriter`); it has no leases.
+ */
 export function openSqliteStore(path: string, options: SqliteStoreOptions): Store {
   const database = openSqliteDatabase(path, options);
   const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyStore({ db, adapter: new SqliteHotPath(database, db), logger: options.logger });
+  return new KyselyStore({
+    db,
+    adapter: new SqliteHotPath(database, db),
+    coordination: new SqliteLockFile(path),
+    logger: options.logger,
+  });
 }
