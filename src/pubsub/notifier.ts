@@ -15,6 +15,7 @@ import {
   type QueuedNotification,
 } from './notification-queue.js';
 import { OutageLog } from '../observability/outage-log.js';
+import type { Service } from '../lifecycle/service.js';
 import { instanceLane, messageLane, OutboxTracker } from './outbox-tracker.js';
 import { instanceUpdateMessage, messageKind, type MessageKind } from './payloads.js';
 import type { Message, Publisher } from './ports.js';
@@ -50,7 +51,7 @@ export interface NotifierOptions {
 }
 
 /** The single sender of notifications; see the module comment. */
-export class Notifier {
+export class Notifier implements Service<NotifierState> {
   readonly #publisher: Publisher;
   readonly #logger: Logger;
   /** Outbox lanes: instance notifications and other messages; undefined without an outbox. */
