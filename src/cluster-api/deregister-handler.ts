@@ -1,4 +1,7 @@
-/** Deregister: refuse while regular instances run unless forced; forced stops them first. */
+/**
+ * Deregister: refuse while regular instances run unless forced; forced stops them first. A name that
+ * is not registered succeeds, as in the original, so that automation can retry a deregistration.
+ */
 import type {
   DeregisterRequest,
   DeregisterResponse,
@@ -25,7 +28,10 @@ async function refuseIfNotEmpty(ctx: HandlerContext, name: string): Promise<void
   );
 }
 
-/** Handles Deregister (reference 8.3, but unknown names get NOT_FOUND and force stops what is left). */
+/**
+ * Handles Deregister. Unknown names succeed and change nothing; static clusters are refused with
+ * FAILED_PRECONDITION (they cannot be removed through the API, and success would hide that they stay).
+ */
 export async function deregisterCluster(
   ctx: HandlerContext,
   request: DeregisterRequest,
@@ -33,28 +39,34 @@ export async function deregisterCluster(
 ): Promise<DeregisterResponse> {
   const name = requireName(request.name);
   const row = await ctx.deps.store.getCluster(name);
-  if (!row) throw unknownOrStatic(ctx, name, 'deregistered');
-  const remove = async (): Promise<void> => {
+  if (!row && ctx.staticCluster(name)) throw unknownOrStatic(ctx, name, 'deregistered');
+  if (!row) {
+    ctx.logger.info({ cluster: name }, 'cluster deregistration: no cluster of that name, nothing to do');
+    return {};
+  }
+  // False when a concurrent deregistration (here or on another replica) deleted the row first.
+  const remove = async (): Promise<boolean> => {
     throwIfAborted(signal);
-    if (!(await ctx.deps.store.deleteCluster(name))) throw unknownOrStatic(ctx, name, 'deregistered');
+    return ctx.deps.store.deleteCluster(name);
   };
+  let removed: boolean;
   if (request.force) {
     // Under the cluster's lease, with its stream stopped: no status can revive what is stopped, and
     // the row is gone before any replica could stream the cluster again.
-    await ctx.deps.exclusively(name, signal, async () => {
+    removed = await ctx.deps.exclusively(name, signal, async () => {
       const reason = `workspace cluster "${name}" was deregistered with force`;
       const stopped = await ctx.deps.stopClusterInstances(name, reason, signal);
       ctx.logger.warn(
         { cluster: name, stoppedInstances: stopped },
         'forced cluster deregistration: instances marked stopped',
       );
-      await remove();
+      return remove();
     });
   } else {
     await refuseIfNotEmpty(ctx, name);
-    await remove();
+    removed = await remove();
   }
-  ctx.logger.info({ cluster: name }, 'cluster deregistered');
+  ctx.logger.info({ cluster: name, removed }, 'cluster deregistered');
   await ctx.clusterChanged(name);
   return {};
 }

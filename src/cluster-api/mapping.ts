@@ -22,15 +22,19 @@ export function clusterStateToProto(state: string): ProtoClusterState {
   return STATE_TO_PROTO[state as ClusterState] ?? ProtoClusterState.UNKNOWN;
 }
 
-/** Maps one wire constraint to the stored shape; throws InvalidArgumentError when it says nothing usable. */
-export function constraintFromProto(constraint: ProtoConstraint, field: string): AdmissionConstraint {
+/**
+ * Maps one wire constraint to the stored shape. One that says nothing usable — no member set (also a
+ * member a newer client knows and this bridge does not), or `has_permission` with an empty permission
+ * — yields undefined and is dropped, as the original drops it. A permission with whitespace or over
+ * 128 characters throws InvalidArgumentError.
+ */
+export function constraintFromProto(
+  constraint: ProtoConstraint,
+  field: string,
+): AdmissionConstraint | undefined {
   if (constraint.hasFeaturePreview) return { type: 'has-feature-preview' };
   const permission = constraint.hasPermission?.permission;
-  if (permission === undefined) {
-    throw new InvalidArgumentError(`${field} sets no constraint; set has_feature_preview or has_permission`);
-  }
-  if (permission === '')
-    throw new InvalidArgumentError(`${field}.has_permission.permission is empty; name a permission`);
+  if (permission === undefined || permission === '') return undefined;
   if (permission.length > PERMISSION_MAX_LENGTH || /[\s\p{Cc}]/u.test(permission)) {
     throw new InvalidArgumentError(
       `${field}.has_permission.permission must be at most ${PERMISSION_MAX_LENGTH} characters without whitespace`,
@@ -39,12 +43,12 @@ export function constraintFromProto(constraint: ProtoConstraint, field: string):
   return { type: 'has-permission', permission };
 }
 
-/** Maps a list of wire constraints, naming the failing element by index. */
+/** Maps a list of wire constraints, dropping those that say nothing and naming a failing element by index. */
 export function constraintsFromProto(
   constraints: readonly ProtoConstraint[],
   field: string,
 ): AdmissionConstraint[] {
-  return constraints.map((c, i) => constraintFromProto(c, `${field}[${i}]`));
+  return constraints.flatMap((c, i) => constraintFromProto(c, `${field}[${i}]`) ?? []);
 }
 
 /** Maps a stored constraint to the wire shape; `has-class` has no wire form and yields undefined. */

@@ -43,6 +43,13 @@ export async function registerCluster(
   signal: AbortSignal,
 ): Promise<RegisterResponse> {
   const candidate = validateRegisterRequest(request, ctx.allowPlaintextClusters);
+  const dropped = request.admissionConstraints.length - candidate.admissionConstraints.length;
+  if (dropped > 0) {
+    ctx.logger.info(
+      { cluster: candidate.name, dropped },
+      'admission constraints without a usable constraint dropped',
+    );
+  }
   await assertUnique(ctx, candidate);
   const described = await ctx.describe({ url: candidate.url, tls: candidate.tls }, signal);
   throwIfAborted(signal);

@@ -6,9 +6,12 @@ import { InvalidArgumentError } from './errors.js';
 import { applyConstraintChange, constraintFromProto } from './mapping.js';
 import { validateScore, validateTls } from './validation.js';
 
-/** The one change an UpdateRequest asks for (`none` when no oneof member is set). */
+/**
+ * The one change an UpdateRequest asks for: `none` when no oneof member is set, or when the
+ * admission constraint says nothing usable (`dropped` then describes it, for the log).
+ */
 export type ClusterChange =
-  | { kind: 'none' }
+  | { kind: 'none'; dropped?: string }
   | { kind: 'score'; score: number }
   | { kind: 'maxScore'; maxScore: number }
   | { kind: 'cordoned'; cordoned: boolean }
@@ -33,12 +36,10 @@ export function parseClusterChange(request: UpdateRequest): ClusterChange {
   if (request.tls !== undefined) return { kind: 'tls', tls: validateTls(request.tls) };
   const modify = request.admissionConstraint;
   if (modify === undefined) return { kind: 'none' };
-  if (!modify.constraint) {
-    throw new InvalidArgumentError(
-      'admission_constraint.constraint is missing; set has_feature_preview or has_permission',
-    );
-  }
-  const constraint = constraintFromProto(modify.constraint, 'admission_constraint.constraint');
+  // As the original: a constraint that maps to nothing changes nothing, and the call succeeds.
+  const constraint =
+    modify.constraint && constraintFromProto(modify.constraint, 'admission_constraint.constraint');
+  if (!constraint) return { kind: 'none', dropped: 'admission_constraint sets no usable constraint' };
   return { kind: 'constraint', add: modify.add, constraint };
 }
 

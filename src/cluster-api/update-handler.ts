@@ -29,6 +29,9 @@ export async function updateCluster(
   const row = await ctx.deps.store.getCluster(name);
   if (!row) throw unknownOrStatic(ctx, name, 'updated');
   const patch = await patchFor(ctx, row, change, signal);
+  if (change.kind === 'none' && change.dropped) {
+    ctx.logger.info({ cluster: name, dropped: change.dropped }, 'cluster update changes nothing');
+  }
   if (!patch) return {};
   throwIfAborted(signal);
   if (!(await ctx.deps.store.updateCluster(name, patch))) throw unknownOrStatic(ctx, name, 'updated');

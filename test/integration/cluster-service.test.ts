@@ -208,11 +208,10 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
     ['TLS not base64', { tls: { ...TLS, crt: '%%%' } }, 'tls.crt is not base64'],
     ['TLS not PEM', { tls: { ...TLS, ca: b64('not a pem') } }, 'tls.ca is not a base64-encoded PEM'],
     ['TLS key of another cert', { tls: { ...TLS, key: b64(foreign.client.key) } }, 'tls.key does not match'],
-    ['empty constraint', { admissionConstraints: [{}] }, 'sets no constraint'],
     [
-      'empty permission',
-      { admissionConstraints: [{ hasPermission: { permission: '' } }] },
-      'permission is empty',
+      'a permission with whitespace',
+      { admissionConstraints: [{ hasPermission: { permission: 'admin users' } }] },
+      'without whitespace',
     ],
   ])('refuses a registration with %s: INVALID_ARGUMENT, nothing stored', async (_label, overrides, text) => {
     const h = await harness();
@@ -370,6 +369,31 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
     );
   });
 
+  it('drops empty admission constraints in Register and Update instead of refusing them', async () => {
+    const h = await harness();
+    const api = client(h);
+    await api.register(
+      registration({
+        admissionConstraints: [
+          { hasPermission: { permission: '' } },
+          {},
+          { hasPermission: { permission: 'developer' } },
+        ],
+      }),
+    );
+    expect((await h.store.getCluster('eu-1'))?.admissionConstraints).toEqual([
+      { type: 'has-permission', permission: 'developer' },
+    ]);
+    const before = await h.store.getCluster('eu-1');
+    await api.update({
+      name: 'eu-1',
+      admissionConstraint: { add: true, constraint: { hasPermission: { permission: '' } } },
+    });
+    expect(await h.store.getCluster('eu-1')).toEqual(before);
+    expect(h.logs.matching('cluster update changes nothing')).toHaveLength(1);
+    expect(h.changed).toEqual(['eu-1']);
+  });
+
   it('answers NOT_FOUND for unknown and FAILED_PRECONDITION for static clusters', async () => {
     const h = await harness();
     const api = client(h);
@@ -379,7 +403,7 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
       details: expect.stringContaining('"nope"') as string,
     });
     expect(await codeOf(api.update({ name: 'static-1', score: 1 }))).toBe(status.FAILED_PRECONDITION);
-    expect(await codeOf(api.deregister('nope'))).toBe(status.NOT_FOUND);
+    expect(await codeOf(api.deregister('static-1'))).toBe(status.FAILED_PRECONDITION);
     expect(await codeOf(api.deregister('static-1', true))).toBe(status.FAILED_PRECONDITION);
     expect(await codeOf(api.update({ name: '', score: 1 }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(api.update({ name: 'nope', score: 1, maxScore: 2 }))).toBe(status.INVALID_ARGUMENT);
@@ -414,6 +438,20 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
     ]);
     expect(await h.store.getCluster('eu-1')).toBeUndefined();
     expect(h.changed).toEqual(['eu-1', 'eu-1']);
+  });
+
+  it('deregisters an unknown name successfully, with or without force, so that a retry succeeds', async () => {
+    const h = await harness();
+    const api = client(h);
+    await api.register(registration());
+    await api.deregister('eu-1');
+    await api.deregister('eu-1');
+    await api.deregister('eu-1', true);
+    await api.deregister('never-registered');
+    expect(await h.store.getCluster('eu-1')).toBeUndefined();
+    expect(h.stopCalls).toEqual([]);
+    expect(h.changed).toEqual(['eu-1', 'eu-1']);
+    expect(h.logs.matching('no cluster of that name, nothing to do')).toHaveLength(3);
   });
 
   it('deregisters an empty cluster without force', async () => {

@@ -183,9 +183,9 @@ describe.each(DATABASES)('clusters CLI over %s', (kind) => {
   it.each<[string, string[], number, RegExp]>([
     [
       'an unknown cluster',
-      ['deregister', 'nope'],
+      ['update', 'nope', 'score', '1'],
       EXIT.failure,
-      /^ws-manager-bridge: deregister failed: NOT_FOUND: no cluster named "nope"/,
+      /^ws-manager-bridge: update failed: NOT_FOUND: no cluster named "nope"/,
     ],
     [
       'a refused registration',

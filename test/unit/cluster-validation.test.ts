@@ -192,9 +192,16 @@ describe('admission constraints', () => {
     ]);
   });
 
+  it('drops constraints that say nothing, as the original: none set, or an empty permission', () => {
+    expect(
+      constraintsFromProto(
+        [{}, { hasPermission: { permission: '' } }, { hasPermission: { permission: 'admin-users' } }],
+        'admission_constraints',
+      ),
+    ).toEqual([{ type: 'has-permission', permission: 'admin-users' }]);
+  });
+
   it.each([
-    [{}, 'admission_constraints[0] sets no constraint'],
-    [{ hasPermission: { permission: '' } }, 'permission is empty'],
     [{ hasPermission: { permission: 'a b' } }, 'without whitespace'],
     [{ hasPermission: { permission: 'p'.repeat(129) } }, 'at most 128'],
   ])('rejects %j', (constraint, text) =>
@@ -273,8 +280,8 @@ describe('register request', () => {
     ['then TLS', { tls: undefined, admissionConstraints: [{}] }, 'missing required TLS config'],
     [
       'then constraints',
-      { admissionConstraints: [{ hasFeaturePreview: {} }, {}] },
-      'admission_constraints[1]',
+      { admissionConstraints: [{ hasFeaturePreview: {} }, {}, { hasPermission: { permission: 'a b' } }] },
+      'admission_constraints[2]',
     ],
   ])('reports %s', (_label, change, text) =>
     rejects(() => validateRegisterRequest({ ...base, ...change }, false), text),
@@ -302,6 +309,13 @@ describe('update request', () => {
 
   it.each<[string, Partial<UpdateRequest>, unknown]>([
     ['nothing set', {}, undefined],
+    ['constraint missing', { admissionConstraint: { add: true, constraint: undefined } }, undefined],
+    ['empty constraint', { admissionConstraint: { add: true, constraint: {} } }, undefined],
+    [
+      'empty permission',
+      { admissionConstraint: { add: false, constraint: { hasPermission: { permission: '' } } } },
+      undefined,
+    ],
     ['score 0', { score: 0 }, { score: 0 }],
     ['max score', { maxScore: 70 }, { maxScore: 70 }],
     ['cordon', { cordoned: true }, { state: 'cordoned' }],
@@ -329,12 +343,6 @@ describe('update request', () => {
     ['two members', { score: 1, cordoned: true }, 'at most one'],
     ['negative score', { score: -1 }, 'score must be a whole number >= 0'],
     ['negative max score', { maxScore: -5 }, 'max_score must be'],
-    [
-      'constraint missing',
-      { admissionConstraint: { add: true, constraint: undefined } },
-      'constraint is missing',
-    ],
-    ['empty constraint', { admissionConstraint: { add: true, constraint: {} } }, 'sets no constraint'],
     ['empty TLS part', { tls: { ...goodTls, crt: '' } }, 'missing required TLS config'],
     ['mismatched TLS', { tls: { ...goodTls, key: b64(other.client.key) } }, 'does not match'],
   ])('rejects %s', (_label, partial, text) =>
