@@ -1,0 +1,125 @@
+/**
+ * OpenTelemetry tracing. Off unless the standard environment asks for an exporter
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_TRACES_EXPORTER`):
+ * then spans go over OTLP/HTTP (JSON) to that endpoint in batches. The tracer is handed to the parts
+ * that trace (no global provider), and every part checks `enabled` before it builds a span, so that
+ * tracing costs nothing on the hot path while it is off. Contexts are passed explicitly: a status's
+ * parent comes from the W3C `traceparent` in ws-manager's `SubscribeResponse.header`.
+ */
+import {
+  context as apiContext,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from './logger.js';
+
+/** The bridge's tracing: a tracer, whether it records, and how to flush at shutdown. */
+export interface Tracing {
+  /** False when no exporter is configured: parts skip building spans altogether. */
+  readonly enabled: boolean;
+  readonly tracer: Tracer;
+  /**
+   * The parent context carried by a W3C `traceparent` (and `tracestate`) in a header map, or
+   * undefined when there is none or tracing is off.
+   */
+  parentFrom(headers: Readonly<Record<string, string>> | undefined): Context | undefined;
+  /** Runs `work` in a span (ended when the promise settles; an error is recorded on it). */
+  inSpan<T>(name: string, attributes: Attributes, work: (span: Span | undefined) => Promise<T>): Promise<T>;
+  /** Sends what is buffered and stops exporting. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** True when the environment asks for a trace exporter (OTLP is the only one the bridge ships). */
+export function tracingRequested(env: Env): boolean {
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim();
+  if (exporter === 'none') return false;
+  if (exporter) return true;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/** The traces URL from the given environment (the exporter would read only the process's). */
+function tracesUrl(env: Env): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+}
+
+const propagator = new W3CTraceContextPropagator();
+const headerGetter = {
+  keys: (carrier: Readonly<Record<string, string>>): string[] => Object.keys(carrier),
+  get: (carrier: Readonly<Record<string, string>>, key: string): string | undefined =>
+    carrier[key] ?? carrier[key.toLowerCase()],
+};
+
+/** Tracing that does nothing (the default). */
+export function disabledTracing(): Tracing {
+  const tracer = trace.getTracer('ws-manager-bridge');
+  return {
+    enabled: false,
+    tracer,
+    parentFrom: () => undefined,
+    inSpan: (_name, _attributes, work) => work(undefined),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Sets tracing up from the environment: disabled unless an exporter is requested. The exporter
+ * reads the standard `OTEL_EXPORTER_OTLP_*` settings itself; `OTEL_SERVICE_NAME` names the service.
+ */
+export function setupTracing(env: Env, logger: Logger, version: string): Tracing {
+  if (!tracingRequested(env)) return disabledTracing();
+  const exporterName = env.OTEL_TRACES_EXPORTER?.trim() || 'otlp';
+  if (exporterName !== 'otlp') {
+    logger.warn(
+      { exporter: exporterName },
+      'OTEL_TRACES_EXPORTER: only otlp is supported; tracing stays off',
+    );
+    return disabledTracing();
+  }
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME || 'ws-manager-bridge',
+      'service.version': version,
+    }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }))],
+  });
+  const tracer = provider.getTracer('ws-manager-bridge', version);
+  let stopping: Promise<void> | undefined;
+  logger.info('tracing: exporting spans over OTLP/HTTP');
+  return {
+    enabled: true,
+    tracer,
+    parentFrom(headers) {
+      if (!headers || (headers.traceparent === undefined && headers.Traceparent === undefined))
+        return undefined;
+      const extracted = propagator.extract(apiContext.active(), headers, headerGetter);
+      return trace.getSpanContext(extracted) ? extracted : undefined;
+    },
+    async inSpan(name, attributes, work) {
+      const span = tracer.startSpan(name, { attributes });
+      try {
+        return await work(span);
+      } catch (error: unknown) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: 2 });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+    shutdown() {
+      stopping ??= provider.shutdown();
+      return stopping;
+    },
+  };
+}
