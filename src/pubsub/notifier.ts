@@ -235,6 +235,8 @@ export class Notifier implements Service<NotifierState> {
     if (this.#queue.size === 0) return true;
     const batch = this.#queue.take(this.#maxBatch);
     this.#inflight = batch.length;
+    // Read before the publish: a row's revision then belongs to a commit the publish announces.
+    const revisions = await this.#revisionsOf(batch);
     try {
       await this.#publisher.publish(batch.map((entry) => this.#toMessage(entry)));
     } catch (error: unknown) {
@@ -247,12 +249,25 @@ export class Notifier implements Service<NotifierState> {
     this.#inflight = 0;
     this.#publishOutage.recovered({ pending: this.pending });
     this.#report(batch, true);
-    this.#delivered(batch);
+    this.#delivered(batch, revisions);
     return true;
   }
 
-  #delivered(batch: readonly QueuedNotification[]): void {
-    for (const entry of batch) this.#trackerOf(entry)?.delivered(entry.key, this.#queue.has(entry.key));
+  /** The outbox revisions of a batch's rows, by queue key; empty without an outbox. */
+  async #revisionsOf(batch: readonly QueuedNotification[]): Promise<Map<string, bigint>> {
+    if (!this.#outbox) return new Map();
+    const { instances, messages } = this.#outbox;
+    const [a, b] = await Promise.all([
+      instances.revisionsOf(batch.filter((e) => e.kind === 'instance')),
+      messages.revisionsOf(batch.filter((e) => e.kind === 'message')),
+    ]);
+    return new Map([...a, ...b]);
+  }
+
+  #delivered(batch: readonly QueuedNotification[], revisions: ReadonlyMap<string, bigint>): void {
+    for (const entry of batch) {
+      this.#trackerOf(entry)?.delivered(entry.key, this.#queue.has(entry.key), revisions.get(entry.key));
+    }
   }
 
   #toMessage(entry: QueuedNotification): Message {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { OutageLog } from '../observability/outage-log.js';
-import type { OutboxStore } from '../store/ports.js';
+import type { InstanceNotification, OutboxMessage, OutboxStore } from '../store/ports.js';
 import {
   instanceEntry,
   messageEntry,
@@ -19,8 +19,13 @@ export interface OutboxLane {
   readonly name: string;
   /** Up to `limit` undelivered entries, oldest first. */
   read(limit: number): Promise<QueuedNotification[]>;
-  /** Removes delivered entries, given by queue key. */
-  ack(queueKeys: readonly string[]): Promise<void>;
+  /**
+   * The revision of each entry's row (by queue key) where the row still says what the entry says;
+   * entries without such a row are absent.
+   */
+  revisions(entries: readonly QueuedNotification[]): Promise<Map<string, bigint>>;
+  /** Removes delivered entries, given by queue key with the revision their delivery covered. */
+  ack(acks: ReadonlyMap<string, bigint>): Promise<void>;
 }
 
 /** The queue key without its one-letter prefix: the instance id or the message key. */
@@ -28,12 +33,33 @@ function storeKey(queueKey: string): string {
   return queueKey.slice(2);
 }
 
+/** The same acknowledgements keyed by store key. */
+function byStoreKey(acks: ReadonlyMap<string, bigint>): Map<string, bigint> {
+  return new Map([...acks].map(([key, revision]) => [storeKey(key), revision]));
+}
+
 /** The instance-notification lane (`bridge_outbox`) of one replica's rows. */
 export function instanceLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'instances',
     read: async (limit) => (await outbox.pendingNotifications(limit, replica)).map(instanceEntry),
-    ack: (keys) => outbox.ackNotifications(keys.map(storeKey), replica),
+    revisions: async (entries) => {
+      const rows = await outbox.notificationRevisions(
+        entries.map((e) => storeKey(e.key)),
+        replica,
+      );
+      const found = new Map<string, bigint>();
+      for (const entry of entries) {
+        if (entry.kind !== 'instance') continue;
+        const row = rows.get(entry.notification.instanceID);
+        if (row && sameNotification(row.value, entry.notification)) found.set(entry.key, row.revision);
+      }
+      return found;
+    },
+    ack: async (acks) => {
+      const revisions = byStoreKey(acks);
+      await outbox.ackNotifications([...revisions.keys()], replica, revisions);
+    },
   };
 }
 
@@ -42,18 +68,48 @@ export function messageLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'messages',
     read: async (limit) => (await outbox.pendingMessages(limit, replica)).map(messageEntry),
-    ack: (keys) => outbox.ackMessages(keys.map(storeKey), replica),
+    revisions: async (entries) => {
+      const rows = await outbox.messageRevisions(
+        entries.map((e) => storeKey(e.key)),
+        replica,
+      );
+      const found = new Map<string, bigint>();
+      for (const entry of entries) {
+        if (entry.kind !== 'message') continue;
+        const row = rows.get(entry.message.key);
+        if (row && sameMessage(row.value, entry.message)) found.set(entry.key, row.revision);
+      }
+      return found;
+    },
+    ack: async (acks) => {
+      const revisions = byStoreKey(acks);
+      await outbox.ackMessages([...revisions.keys()], replica, revisions);
+    },
   };
 }
 
-/** Reads one lane page by page into the queue and acknowledges delivered keys. */
+function sameNotification(a: InstanceNotification, b: InstanceNotification): boolean {
+  return a.instanceID === b.instanceID && a.ownerID === b.ownerID && a.workspaceID === b.workspaceID;
+}
+
+function sameMessage(a: OutboxMessage, b: OutboxMessage): boolean {
+  return a.key === b.key && a.channel === b.channel && a.payload === b.payload;
+}
+
+/**
+ * Reads one lane page by page into the queue and acknowledges delivered keys.
+ *
+ * An acknowledgement names the revision of the row its delivery covered, read before the publish
+ * (`revisionsOf`): a row rewritten by a commit that lands while the acknowledgement is on its way
+ * has another revision and stays, so a crash right then cannot lose the newer notification.
+ */
 export class OutboxTracker {
   readonly #lane: OutboxLane;
   readonly #pageSize: number;
   readonly #logger: Logger;
   readonly #outage: OutageLog;
-  /** Delivered queue keys whose outbox rows are still to be removed. */
-  readonly #toAck = new Set<string>();
+  /** Delivered queue keys whose outbox rows are still to be removed, with the revision delivered. */
+  readonly #toAck = new Map<string, bigint>();
   /** Keys read from the outbox and not delivered yet; the next page is read once none is left. */
   readonly #recovered = new Set<string>();
   #drained = false;
@@ -115,6 +171,24 @@ export class OutboxTracker {
   }
 
   /**
+   * The revisions of the rows these entries (about to be published) stand for; to be read before the
+   * publish, so that the delivery covers them. When the outbox cannot be read (logged once per
+   * outage), none: the entries are delivered all the same, their rows stay and are sent again on the
+   * next start.
+   */
+  async revisionsOf(entries: readonly QueuedNotification[]): Promise<Map<string, bigint>> {
+    if (entries.length === 0) return new Map();
+    try {
+      const revisions = await this.#lane.revisions(entries);
+      this.#outage.recovered();
+      return revisions;
+    } catch (error: unknown) {
+      this.#outage.failed(error, { step: 'revisions', lane: this.#lane.name });
+      return new Map();
+    }
+  }
+
+  /**
    * Takes over entries that are this replica's to deliver from now on (claimed from a replica that is
    * gone): queued unless a newer one of the same key is, and acknowledged once delivered.
    */
@@ -129,20 +203,23 @@ export class OutboxTracker {
   }
 
   /**
-   * A newer change of this key was committed (and recorded in the outbox): its row must stay until
-   * that change is delivered, so an acknowledgement still owed for the older one is dropped.
+   * A newer change of this key was committed (and recorded in the outbox under a new revision): an
+   * acknowledgement still owed for the older one would remove nothing, so it is dropped.
    */
   superseded(queueKey: string): void {
     this.#toAck.delete(queueKey);
     if (this.#toAck.size === 0) this.#owedSince = undefined;
   }
 
-  /** Notes a delivered key. `requeued`: a newer entry is queued, so its row must stay. */
-  delivered(queueKey: string, requeued: boolean): void {
+  /**
+   * Notes a delivered key with the revision of its row read before the publish (undefined: no row
+   * to remove). `requeued`: a newer entry is queued, so its row must stay.
+   */
+  delivered(queueKey: string, requeued: boolean, revision: bigint | undefined): void {
     this.#recovered.delete(queueKey);
-    if (requeued) return;
+    if (requeued || revision === undefined) return;
     if (this.#toAck.size === 0) this.#owedSince = performance.now();
-    this.#toAck.add(queueKey);
+    this.#toAck.set(queueKey, revision);
   }
 
   /**
@@ -151,18 +228,18 @@ export class OutboxTracker {
    */
   async ack(force = false): Promise<boolean> {
     if (this.#toAck.size === 0 || (!force && this.ackDueIn() > 0)) return true;
-    const keys: string[] = [];
-    for (const key of this.#toAck) {
-      if (keys.length >= this.#pageSize) break;
-      keys.push(key);
+    const acks = new Map<string, bigint>();
+    for (const [key, revision] of this.#toAck) {
+      if (acks.size >= this.#pageSize) break;
+      acks.set(key, revision);
     }
     try {
-      await this.#lane.ack(keys);
+      await this.#lane.ack(acks);
     } catch (error: unknown) {
       this.#outage.failed(error, { step: 'ack', lane: this.#lane.name });
       return false;
     }
-    for (const key of keys) this.#toAck.delete(key);
+    for (const key of acks.keys()) this.#toAck.delete(key);
     this.#owedSince = this.#toAck.size > 0 ? performance.now() : undefined;
     this.#outage.recovered();
     return true;

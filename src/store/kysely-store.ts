@@ -15,6 +15,7 @@ import type {
   InstanceWrite,
   LeaseStore,
   OutboxMessage,
+  Revised,
   Store,
   StoreCapabilities,
 } from './ports.js';
@@ -119,16 +120,38 @@ export class KyselyStore implements Store {
     return outbox.pendingNotifications(this.#open(), limit, replica);
   }
 
-  async ackNotifications(instanceIds: readonly string[], replica: string): Promise<void> {
-    return outbox.ackNotifications(this.#open(), instanceIds, replica);
+  async notificationRevisions(
+    instanceIds: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<InstanceNotification>>> {
+    return outbox.notificationRevisions(this.#open(), instanceIds, replica);
+  }
+
+  async ackNotifications(
+    instanceIds: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
+    return outbox.ackNotifications(this.#open(), instanceIds, replica, revisions);
   }
 
   async pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]> {
     return outbox.pendingMessages(this.#open(), limit, replica);
   }
 
-  async ackMessages(keys: readonly string[], replica: string): Promise<void> {
-    return outbox.ackMessages(this.#open(), keys, replica);
+  async messageRevisions(
+    keys: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<OutboxMessage>>> {
+    return outbox.messageRevisions(this.#open(), keys, replica);
+  }
+
+  async ackMessages(
+    keys: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
+    return outbox.ackMessages(this.#open(), keys, replica, revisions);
   }
 
   async claimOrphans(

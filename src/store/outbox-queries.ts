@@ -4,9 +4,9 @@
  */
 import type { Kysely } from 'kysely';
 import { chunk } from './batch-rules.js';
-import { readTime } from './column-values.js';
+import { readBigint, readTime } from './column-values.js';
 import { notificationFromColumns } from './instance-columns.js';
-import type { InstanceNotification, OutboxMessage } from './ports.js';
+import type { InstanceNotification, OutboxMessage, Revised } from './ports.js';
 import type { StoreSchema } from './schema.js';
 
 /** Ids or keys per DELETE statement. */
@@ -29,22 +29,64 @@ export async function pendingNotifications(
   return rows.map(notificationFromColumns);
 }
 
+/** The rows of these instances the replica owns, with their revisions; ids without one are absent. */
+export async function notificationRevisions(
+  db: Kysely<StoreSchema>,
+  instanceIds: readonly string[],
+  replica: string,
+): Promise<Map<string, Revised<InstanceNotification>>> {
+  const found = new Map<string, Revised<InstanceNotification>>();
+  for (const slice of chunk(instanceIds, IDS_PER_DELETE)) {
+    const rows = await db
+      .selectFrom('bridge_outbox')
+      .select(['instance_id', 'owner_id', 'workspace_id', 'revision'])
+      .where('instance_id', 'in', slice)
+      .where('replica', '=', replica)
+      .execute();
+    for (const row of rows) {
+      found.set(row.instance_id, { value: notificationFromColumns(row), revision: readBigint(row.revision) });
+    }
+  }
+  return found;
+}
+
 /**
  * Deletes the outbox rows of these instances that the replica still owns; unknown ids are ignored.
- * A row another replica rewrote since is that replica's to deliver, so it stays.
+ * A row another replica rewrote since is that replica's to deliver, so it stays. With `revisions`, a
+ * row stays too unless it still has the revision given for its id (ids without one are skipped).
  */
 export async function ackNotifications(
   db: Kysely<StoreSchema>,
   instanceIds: readonly string[],
   replica: string,
+  revisions?: ReadonlyMap<string, bigint>,
 ): Promise<void> {
-  for (const slice of chunk(instanceIds, IDS_PER_DELETE)) {
+  for (const slice of chunk(acknowledged(instanceIds, revisions), IDS_PER_DELETE)) {
     await db
       .deleteFrom('bridge_outbox')
       .where('instance_id', 'in', slice)
       .where('replica', '=', replica)
+      .$if(revisions !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or(
+            slice.map((id) =>
+              eb.and([eb('instance_id', '=', id), eb('revision', '=', revisionOf(revisions, id))]),
+            ),
+          ),
+        ),
+      )
       .execute();
   }
+}
+
+/** The keys an acknowledgement may remove: with revisions, those that have one. */
+function acknowledged(keys: readonly string[], revisions: ReadonlyMap<string, bigint> | undefined): string[] {
+  return revisions ? keys.filter((key) => revisions.has(key)) : [...keys];
+}
+
+/** The revision an acknowledgement names for a key (`acknowledged` keeps only keys that have one). */
+function revisionOf(revisions: ReadonlyMap<string, bigint> | undefined, key: string): bigint {
+  return revisions?.get(key) ?? -1n;
 }
 
 /** Up to `limit` of the replica's messages, oldest first (ties by key, so the order is stable). */
@@ -63,17 +105,51 @@ export async function pendingMessages(
     .execute();
 }
 
-/** Deletes the messages with these keys that the replica still owns; unknown keys are ignored. */
+/** The messages with these keys the replica owns, with their revisions; keys without one are absent. */
+export async function messageRevisions(
+  db: Kysely<StoreSchema>,
+  keys: readonly string[],
+  replica: string,
+): Promise<Map<string, Revised<OutboxMessage>>> {
+  const found = new Map<string, Revised<OutboxMessage>>();
+  for (const slice of chunk(keys, IDS_PER_DELETE)) {
+    const rows = await db
+      .selectFrom('bridge_outbox_messages')
+      .select(['key', 'channel', 'payload', 'revision'])
+      .where('key', 'in', slice)
+      .where('replica', '=', replica)
+      .execute();
+    for (const { key, channel, payload, revision } of rows) {
+      found.set(key, { value: { key, channel, payload }, revision: readBigint(revision) });
+    }
+  }
+  return found;
+}
+
+/**
+ * Deletes the messages with these keys that the replica still owns; unknown keys are ignored. With
+ * `revisions`, as `ackNotifications`.
+ */
 export async function ackMessages(
   db: Kysely<StoreSchema>,
   keys: readonly string[],
   replica: string,
+  revisions?: ReadonlyMap<string, bigint>,
 ): Promise<void> {
-  for (const slice of chunk(keys, IDS_PER_DELETE)) {
+  for (const slice of chunk(acknowledged(keys, revisions), IDS_PER_DELETE)) {
     await db
       .deleteFrom('bridge_outbox_messages')
       .where('key', 'in', slice)
       .where('replica', '=', replica)
+      .$if(revisions !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or(
+            slice.map((key) =>
+              eb.and([eb('key', '=', key), eb('revision', '=', revisionOf(revisions, key))]),
+            ),
+          ),
+        ),
+      )
       .execute();
   }
 }

@@ -61,6 +61,12 @@ export interface OutboxMessage {
   payload: string;
 }
 
+/** An outbox row's content and its revision, which every write of the row changes. */
+export interface Revised<T> {
+  value: T;
+  revision: bigint;
+}
+
 /** What other services are told about an instance change (`chan:workspace-instances`). */
 export interface InstanceNotification {
   ownerID: string;
@@ -134,12 +140,34 @@ export interface InstanceStore {
 export interface OutboxStore {
   /** The replica's notifications not yet acknowledged, oldest first. */
   pendingNotifications(limit: number, replica: string): Promise<InstanceNotification[]>;
-  /** Removes delivered notifications the replica still owns (a row another replica rewrote stays). */
-  ackNotifications(instanceIds: readonly string[], replica: string): Promise<void>;
+  /**
+   * The rows of these instances the replica owns, with their revisions (by instance id; ids without
+   * a row are absent). Every write of a row gives it a new revision.
+   */
+  notificationRevisions(
+    instanceIds: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<InstanceNotification>>>;
+  /**
+   * Removes delivered notifications the replica still owns (a row another replica rewrote stays).
+   * With `revisions` (instance id → the revision the delivery covered), a row rewritten since stays
+   * too, and ids without a revision are left alone.
+   */
+  ackNotifications(
+    instanceIds: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void>;
   /** The replica's messages not yet acknowledged, oldest first (then by key). */
   pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]>;
-  /** Removes delivered messages by key, where the replica still owns them. */
-  ackMessages(keys: readonly string[], replica: string): Promise<void>;
+  /** As `notificationRevisions`, for messages by key. */
+  messageRevisions(keys: readonly string[], replica: string): Promise<Map<string, Revised<OutboxMessage>>>;
+  /** Removes delivered messages by key, where the replica still owns them; `revisions` as in `ackNotifications`. */
+  ackMessages(
+    keys: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void>;
   /**
    * Hands rows written by replicas not in `live` over to `replica` (up to `limit` per table, oldest
    * first) and returns them, oldest first: they are this replica's to deliver from now on. Its own

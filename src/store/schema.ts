@@ -88,6 +88,8 @@ export interface OutboxTable {
   created_at: TimeColumn;
   /** The replica that delivers it: the last writer, or the one that claimed it as an orphan. */
   replica: string;
+  /** Changes with every write of the row; an acknowledgement removes the row only at the revision it saw. */
+  revision: ColumnType<bigint, never, never>;
 }
 
 /** `bridge_outbox_messages`: pending messages other than instance notifications, coalesced by key. */
@@ -100,6 +102,8 @@ export interface OutboxMessageTable {
   created_at: TimeColumn;
   /** The replica that delivers it, as in `bridge_outbox`. */
   replica: string;
+  /** As in `bridge_outbox`. */
+  revision: ColumnType<bigint, never, never>;
 }
 
 /** `user_tokens`: written by the platform; the bridge only deletes an instance's tokens. */

@@ -66,7 +66,7 @@ for (const kind of DATABASES) {
         await store.migrate();
 
         expect(tables(await query<{ name: string }>(db, list))).toEqual(TABLES_OF_KIND);
-        expect(await query(db, 'SELECT name FROM bridge_migration')).toHaveLength(3);
+        expect(await query(db, 'SELECT name FROM bridge_migration')).toHaveLength(4);
         expect((await store.listClusters()).map((c) => c.name)).toEqual(['kept']);
       });
 
@@ -89,6 +89,7 @@ for (const kind of DATABASES) {
           '0001-initial-schema',
           '0002-user-tokens-and-outbox-messages',
           '0003-replicas',
+          '0004-outbox-revisions',
         ]);
         await upgraded.createInstances([instanceRow('i-1')]);
         await insertUserTokens(old, [userToken('u-1', 'i-1-token')]);
@@ -152,7 +153,7 @@ for (const kind of DATABASES) {
         await upgraded.migrate();
 
         const names = await query<{ name: string }>(old, 'SELECT name FROM bridge_migration ORDER BY name');
-        expect(names.map((r) => r.name).at(-1)).toBe('0003-replicas');
+        expect(names.map((r) => r.name).at(-1)).toBe('0004-outbox-revisions');
         expect(await upgraded.pendingNotifications(10, REPLICA)).toEqual([]);
         expect(await upgraded.claimOrphans(REPLICA, [REPLICA], 10)).toEqual({
           notifications: [{ instanceID: 'i-1', ownerID: 'u-1', workspaceID: 'ws-1' }],
@@ -185,7 +186,7 @@ for (const kind of DATABASES) {
         expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(2);
         await upgraded.deleteCluster('twin-b');
         await upgraded.migrate();
-        expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(3);
+        expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(4);
       });
     });
   });

@@ -1,13 +1,14 @@
 /**
  * An in-memory OutboxStore for notifier tests (the SQL outbox belongs to the store adapters). One
- * row per instance and one per message key, oldest first; `failing` makes every call throw, to act
- * out a database outage.
+ * row per instance and one per message key, oldest first, each with a revision that every record
+ * changes; `failing` makes every call throw, to act out a database outage.
  */
-import type { InstanceNotification, OutboxMessage, OutboxStore } from '../../src/store/ports.js';
+import type { InstanceNotification, OutboxMessage, OutboxStore, Revised } from '../../src/store/ports.js';
 
 export class MemoryOutbox implements OutboxStore {
-  readonly #rows = new Map<string, InstanceNotification>();
-  readonly #messages = new Map<string, OutboxMessage>();
+  readonly #rows = new Map<string, Revised<InstanceNotification>>();
+  readonly #messages = new Map<string, Revised<OutboxMessage>>();
+  #revision = 0n;
   /** Message keys passed to ackMessages, in call order. */
   readonly ackedMessages: string[] = [];
   readonly #emptyWaiters: (() => void)[] = [];
@@ -20,13 +21,13 @@ export class MemoryOutbox implements OutboxStore {
   record(...notifications: InstanceNotification[]): void {
     for (const n of notifications) {
       this.#rows.delete(n.instanceID);
-      this.#rows.set(n.instanceID, n);
+      this.#rows.set(n.instanceID, { value: n, revision: ++this.#revision });
     }
   }
 
   /** Records messages as a committed batch would (coalesced by key, keeping the first position). */
   recordMessages(...messages: OutboxMessage[]): void {
-    for (const m of messages) this.#messages.set(m.key, m);
+    for (const m of messages) this.#messages.set(m.key, { value: m, revision: ++this.#revision });
   }
 
   get size(): number {
@@ -44,13 +45,22 @@ export class MemoryOutbox implements OutboxStore {
 
   pendingNotifications(limit: number): Promise<InstanceNotification[]> {
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
-    return Promise.resolve([...this.#rows.values()].slice(0, limit));
+    return Promise.resolve([...this.#rows.values()].slice(0, limit).map((r) => r.value));
   }
 
-  ackNotifications(instanceIds: readonly string[]): Promise<void> {
+  notificationRevisions(instanceIds: readonly string[]): Promise<Map<string, Revised<InstanceNotification>>> {
+    if (this.failing) return Promise.reject(new Error('outbox unavailable'));
+    return Promise.resolve(pick(this.#rows, instanceIds));
+  }
+
+  ackNotifications(
+    instanceIds: readonly string[],
+    _replica = '',
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
     for (const id of instanceIds) {
-      this.#rows.delete(id);
+      remove(this.#rows, id, revisions);
       this.acked.push(id);
     }
     this.#resolveIfEmpty();
@@ -59,13 +69,22 @@ export class MemoryOutbox implements OutboxStore {
 
   pendingMessages(limit: number): Promise<OutboxMessage[]> {
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
-    return Promise.resolve([...this.#messages.values()].slice(0, limit));
+    return Promise.resolve([...this.#messages.values()].slice(0, limit).map((r) => r.value));
   }
 
-  ackMessages(keys: readonly string[]): Promise<void> {
+  messageRevisions(keys: readonly string[]): Promise<Map<string, Revised<OutboxMessage>>> {
+    if (this.failing) return Promise.reject(new Error('outbox unavailable'));
+    return Promise.resolve(pick(this.#messages, keys));
+  }
+
+  ackMessages(
+    keys: readonly string[],
+    _replica = '',
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
     for (const key of keys) {
-      this.#messages.delete(key);
+      remove(this.#messages, key, revisions);
       this.ackedMessages.push(key);
     }
     this.#resolveIfEmpty();
@@ -81,4 +100,23 @@ export class MemoryOutbox implements OutboxStore {
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#emptyWaiters.push(resolve));
   }
+}
+
+function pick<T>(rows: ReadonlyMap<string, Revised<T>>, keys: readonly string[]): Map<string, Revised<T>> {
+  const found = new Map<string, Revised<T>>();
+  for (const key of keys) {
+    const row = rows.get(key);
+    if (row) found.set(key, row);
+  }
+  return found;
+}
+
+/** Removes a row as the SQL does: with revisions, only at the revision given. */
+function remove<T>(
+  rows: Map<string, Revised<T>>,
+  key: string,
+  revisions: ReadonlyMap<string, bigint> | undefined,
+): void {
+  if (revisions && rows.get(key)?.revision !== revisions.get(key)) return;
+  rows.delete(key);
 }

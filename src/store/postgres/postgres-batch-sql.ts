@@ -13,6 +13,10 @@
  * see a row `new_prebuilds` inserts (same snapshot), so an adopted prebuild is inserted with that
  * update already applied when the update is not older; an existing one gets the ordinary update.
  *
+ * Outbox rows get the writing transaction's id as their revision: every rewrite changes it and no
+ * two writes share one, so an acknowledgement that names the revision it delivered never removes a
+ * row rewritten since (not even one deleted and written again meanwhile).
+ *
  * Fencing (`FENCED_WRITE_BATCH_SQL`): `held` reads the lease rows this replica still holds with the
  * epochs it was given and locks them FOR SHARE; `input` keeps only the writes under those leases, so
  * a fenced write reaches no CTE at all (not even `new_workspaces`). The lock conflicts with the row
@@ -103,21 +107,21 @@ revoked_tokens AS (
   WHERE t.user_id = i.rt_user_id AND starts_with(t.name, i.rt_name_prefix)
 ),
 new_outbox AS (
-  INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at, replica)
-  SELECT i.n_instance_id, i.n_owner_id, i.n_workspace_id, now(), $2::text
+  INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at, replica, revision)
+  SELECT i.n_instance_id, i.n_owner_id, i.n_workspace_id, now(), $2::text, pg_current_xact_id()::text::bigint
   FROM input i JOIN applied a ON a.id = i.id WHERE i.n_instance_id IS NOT NULL
   ON CONFLICT (instance_id) DO UPDATE SET owner_id = excluded.owner_id, workspace_id = excluded.workspace_id,
-    replica = excluded.replica
+    replica = excluded.replica, revision = excluded.revision
 ),
 new_messages AS (
-  INSERT INTO bridge_outbox_messages (key, channel, payload, created_at, replica)
-  SELECT DISTINCT ON (m.key) m.key, m.channel, m.payload, now(), $2::text
+  INSERT INTO bridge_outbox_messages (key, channel, payload, created_at, replica, revision)
+  SELECT DISTINCT ON (m.key) m.key, m.channel, m.payload, now(), $2::text, pg_current_xact_id()::text::bigint
   FROM input i JOIN applied a ON a.id = i.id
   CROSS JOIN LATERAL jsonb_to_recordset(i.messages) AS m(key text, channel text, payload text, seq integer)
   WHERE i.messages IS NOT NULL
   ORDER BY m.key, m.seq DESC
   ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, payload = excluded.payload,
-    replica = excluded.replica
+    replica = excluded.replica, revision = excluded.revision
 )`;
 
 /**

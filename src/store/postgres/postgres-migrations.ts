@@ -137,6 +137,13 @@ const REPLICAS = [
     FOR EACH ROW EXECUTE FUNCTION ws_manager_bridge_cluster_changed()`,
 ];
 
+// Every write of an outbox row changes its revision, and an acknowledgement removes a row only at the
+// revision its delivery covered: a row rewritten while the acknowledgement was on its way stays.
+const OUTBOX_REVISIONS = [
+  `ALTER TABLE bridge_outbox ADD COLUMN revision bigint NOT NULL DEFAULT 0`,
+  `ALTER TABLE bridge_outbox_messages ADD COLUMN revision bigint NOT NULL DEFAULT 0`,
+];
+
 async function runAll(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
@@ -156,5 +163,8 @@ export const POSTGRES_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await assertUniqueClusterUrls(db);
       await runAll(db, REPLICAS);
     },
+  },
+  '0004-outbox-revisions': {
+    up: (db: Kysely<unknown>) => runAll(db, OUTBOX_REVISIONS),
   },
 };

@@ -104,6 +104,13 @@ const REPLICAS = [
   `CREATE UNIQUE INDEX workspace_clusters_url ON workspace_clusters (url)`,
 ];
 
+// Every write of an outbox row changes its revision, and an acknowledgement removes a row only at the
+// revision its delivery covered: a row rewritten while the acknowledgement was on its way stays.
+const OUTBOX_REVISIONS = [
+  `ALTER TABLE bridge_outbox ADD COLUMN revision INTEGER NOT NULL DEFAULT 0`,
+  `ALTER TABLE bridge_outbox_messages ADD COLUMN revision INTEGER NOT NULL DEFAULT 0`,
+];
+
 // As in 0001: Kysely's migrator does not wrap SQLite DDL in a transaction.
 async function runInTransaction(
   db: Kysely<unknown>,
@@ -132,5 +139,8 @@ export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0003-replicas': {
     up: (db: Kysely<unknown>) => runInTransaction(db, REPLICAS, assertUniqueClusterUrls),
+  },
+  '0004-outbox-revisions': {
+    up: (db: Kysely<unknown>) => runInTransaction(db, OUTBOX_REVISIONS),
   },
 };

@@ -43,11 +43,12 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       ON CONFLICT (instance_id) DO UPDATE SET metrics = excluded.metrics`,
     ),
     // Coalesced per instance: created_at keeps the oldest pending time so that delivery stays fair;
-    // the last writer delivers.
+    // the last writer delivers. Each rewrite is a new revision, so an acknowledgement of the older
+    // delivery leaves the row (one process writes the file, so a counter per row is unique enough).
     upsertOutbox: db.prepare(
       `INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at, replica) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET owner_id = excluded.owner_id, workspace_id = excluded.workspace_id,
-        replica = excluded.replica`,
+        replica = excluded.replica, revision = bridge_outbox.revision + 1`,
     ),
     insertPrebuild: db.prepare(
       `INSERT INTO prebuilt_workspaces (id, build_workspace_id, project_id, state, snapshot, error, status_version)
@@ -57,11 +58,12 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       `UPDATE prebuilt_workspaces SET state = ?, snapshot = ?, error = ?, status_version = ?
       WHERE id = ? AND status_version <= ?`,
     ),
-    // Coalesced per key like upsertOutbox: the newest payload, the oldest pending time, the last writer.
+    // Coalesced per key like upsertOutbox: the newest payload, the oldest pending time, the last
+    // writer, a new revision.
     upsertMessage: db.prepare(
       `INSERT INTO bridge_outbox_messages (key, channel, payload, created_at, replica) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, payload = excluded.payload,
-        replica = excluded.replica`,
+        replica = excluded.replica, revision = bridge_outbox_messages.revision + 1`,
     ),
     // A literal prefix test: LIKE would treat '_' and '%' in the prefix as wildcards.
     deleteTokens: db.prepare(`DELETE FROM user_tokens WHERE user_id = ? AND substr(name, 1, length(?)) = ?`),
