@@ -16,7 +16,14 @@ import { DemoCluster } from './demo.js';
 import { errorMessage } from './lifecycle/abort.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { OpsHttpServer, type Readiness } from './observability/http-server.js';
+import { ClusterActivity } from './observability/cluster-activity.js';
+import { debugRoutes } from './observability/debug-routes.js';
+import { OpsHttpServer, type HttpRoute } from './observability/http-server.js';
+import { healthRoutes, metricsRoute, type Readiness } from './observability/ops-routes.js';
+import { RateHistory, RateSampler, type RateSample } from './observability/rate-history.js';
+import type { RecentLog } from './observability/recent-log.js';
+import { statusRoutes } from './observability/status-page.js';
+import { buildStatusReport, type StatusSources } from './observability/status-report.js';
 import { openPublisher } from './pubsub/open-publisher.js';
 import { Notifier } from './pubsub/notifier.js';
 import { OrphanClaimer } from './pubsub/orphan-claimer.js';
@@ -37,8 +44,10 @@ export interface BridgeDeps {
   store?: Store;
   publisher?: Publisher;
   probe?: SyncProbe;
-  /** Start the operator HTTP server. @default true */
+  /** Start the operator HTTP servers (metrics and status page, health, debug). @default true */
   http?: boolean;
+  /** The last warn/error lines of `logger` (see `createLogger`), shown on the status page. */
+  recentLog?: RecentLog;
 }
 
 export const BRIDGE_STATES = ['idle', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
@@ -59,8 +68,12 @@ export interface Bridge {
   readonly metrics: Metrics;
   /** This replica's id (`BRIDGE_REPLICA_ID`). */
   readonly replicaId: string;
-  /** Port of the operator HTTP server once started. */
+  /** Port of the metrics address (metrics, status page, health) once started. */
   readonly httpPort: number | undefined;
+  /** Port of the health address once started; undefined when it is off or the metrics address. */
+  readonly healthPort: number | undefined;
+  /** Port of the debug endpoint once started; undefined when it is off. */
+  readonly debugPort: number | undefined;
   /** The built-in simulated ws-manager, when the demo runs. */
   readonly simulator: SimulatedWsManager | undefined;
   /** Port of the ClusterService once started. */
@@ -74,6 +87,9 @@ export interface Bridge {
 
 /** Grace for writing what is still in memory on shutdown. */
 const DRAIN_GRACE_MS = 10_000;
+
+/** Interval of the status page's rate samples. */
+const RATE_SAMPLE_MS = 10_000;
 
 /** Phases in which an instance still counts as present on its cluster. */
 const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
@@ -107,6 +123,9 @@ interface Parts {
   reconciler: ClusterReconciler;
   classRefresher: WorkspaceClassRefresher;
   clusterService: ClusterServiceServer;
+  activity: ClusterActivity;
+  staticClusters: readonly StaticCluster[];
+  recentLog: RecentLog | undefined;
   http: boolean;
 }
 
@@ -184,8 +203,9 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     tlsServerName: config.wsman.tlsServerName,
     deadlineMs: config.wsman.unaryDeadlineMs,
   });
+  const activity = new ClusterActivity();
   const supervisor = new ClusterSupervisor({
-    sink: engine,
+    sink: activity.tap(engine),
     workers: (spec) => [controllers.worker(spec)],
     logger,
     metrics,
@@ -275,6 +295,9 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     reconciler,
     classRefresher,
     clusterService,
+    activity,
+    staticClusters,
+    recentLog: deps.recentLog,
     http: deps.http ?? true,
   });
 }
@@ -284,8 +307,11 @@ class BridgeRuntime implements Bridge {
   #state: BridgeState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<boolean> | undefined;
-  #http: OpsHttpServer | undefined;
+  readonly #servers: OpsHttpServer[] = [];
+  #sampler: RateSampler | undefined;
   #httpPort: number | undefined;
+  #healthPort: number | undefined;
+  #debugPort: number | undefined;
   #clusterServicePort: number | undefined;
   #stopListening: (() => Promise<void>) | undefined;
 
@@ -328,6 +354,12 @@ class BridgeRuntime implements Bridge {
   get httpPort(): number | undefined {
     return this.#httpPort;
   }
+  get healthPort(): number | undefined {
+    return this.#healthPort;
+  }
+  get debugPort(): number | undefined {
+    return this.#debugPort;
+  }
   get simulator(): SimulatedWsManager | undefined {
     return this.#p.demo?.simulator;
   }
@@ -368,21 +400,75 @@ class BridgeRuntime implements Bridge {
         replica: p.config.replicaId,
         clusters: [...p.supervisor.states().keys()],
         httpPort: this.#httpPort,
+        healthPort: this.#healthPort,
+        debugPort: this.#debugPort,
         clusterServicePort: this.#clusterServicePort,
       },
       'ws-manager-bridge is running',
     );
   }
 
+  /**
+   * The metrics address serves metrics, the status page and health; the health address (a kubelet's,
+   * by default on all interfaces) only health; the loopback debug address the log level.
+   */
   async #startHttp(): Promise<void> {
-    this.#http = new OpsHttpServer({
-      host: this.#p.config.http.host,
-      port: this.#p.config.http.port,
-      registry: this.#p.metrics.registry,
+    const { config, metrics, logger } = this.#p;
+    const health = healthRoutes({
       healthy: () => this.#state === 'running' || this.#state === 'starting',
       readiness: () => this.#readiness(),
     });
-    this.#httpPort = await this.#http.start();
+    const history = new RateHistory();
+    this.#sampler = new RateSampler({ metrics, history, logger, intervalMs: RATE_SAMPLE_MS });
+    await this.#sampler.start();
+    const sampler = this.#sampler;
+    const status = statusRoutes(() =>
+      buildStatusReport(this.#statusSources(async () => history.samples(await sampler.current()))),
+    );
+    const listen = async (
+      purpose: string,
+      address: { host: string; port: number },
+      routes: Record<string, HttpRoute>,
+    ): Promise<number> => {
+      const server = new OpsHttpServer({ purpose, ...address, routes });
+      this.#servers.push(server);
+      return server.start();
+    };
+    this.#httpPort = await listen('the operator HTTP endpoints', config.http, {
+      ...metricsRoute(metrics.registry),
+      ...health,
+      ...status,
+    });
+    const separate =
+      config.health && !(config.health.port === config.http.port && config.health.host === config.http.host);
+    if (config.health && separate)
+      this.#healthPort = await listen('health and readiness', config.health, health);
+    if (config.debug) this.#debugPort = await listen('the debug endpoint', config.debug, debugRoutes(logger));
+  }
+
+  /** Where the status page's report comes from. */
+  #statusSources(rates: () => Promise<RateSample[]>): StatusSources {
+    const p = this.#p;
+    const leases = p.store.leases;
+    return {
+      replica: p.config.replicaId,
+      bridgeState: () => this.#state,
+      streams: () => p.supervisor.states(),
+      knownClusters: async () => [
+        ...(await p.store.listClusters()).map((c) => ({ name: c.name, static: false })),
+        ...p.staticClusters.map((c) => ({ name: c.name, static: true })),
+      ],
+      leaseHolders: async () =>
+        leases
+          ? new Map((await leases.listLeases()).filter((l) => !l.expired).map((l) => [l.name, l.holder]))
+          : new Map([...p.supervisor.states().keys()].map((name) => [name, p.config.replicaId])),
+      activeInstances: async () => (await p.store.listInstances({ phases: NOT_STOPPED })).map((r) => r.row),
+      notificationsPending: () => p.notifier.pending,
+      rates,
+      rateIntervalSeconds: RATE_SAMPLE_MS / 1000,
+      lastUpdate: (name) => p.activity.lastUpdate(name),
+      warnings: () => ({ total: p.recentLog?.total ?? 0, recent: p.recentLog?.entries() ?? [] }),
+    };
   }
 
   async #readiness(): Promise<Readiness> {
@@ -456,7 +542,10 @@ class BridgeRuntime implements Bridge {
     await step('leases', () => p.ownership.stop());
     await step('publisher', () => p.publisher.close());
     await step('store', () => p.store.close());
-    await step('http', async () => this.#http?.stop());
+    await step('http', async () => {
+      await this.#sampler?.stop();
+      await Promise.all(this.#servers.map((server) => server.stop()));
+    });
     this.#state = 'stopped';
     if (failedStart) p.logger.info('ws-manager-bridge stopped after a failed start');
     else p.logger.info({ clean }, 'ws-manager-bridge stopped');

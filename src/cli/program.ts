@@ -53,7 +53,15 @@ export function buildProgram(run: (work: () => Promise<number>) => void): Comman
     .option('--allow-plaintext-clusters', 'allow ws-manager connections without TLS (development)')
     .option(
       '--http-addr <host:port>',
-      'metrics/health/readiness (env BRIDGE_HTTP_ADDR, default 127.0.0.1:9500)',
+      'metrics, status page, health/readiness (env BRIDGE_HTTP_ADDR, default 127.0.0.1:9500)',
+    )
+    .option(
+      '--health-addr <host:port|off>',
+      'health/readiness alone, for probes (env BRIDGE_HEALTH_ADDR, default 0.0.0.0:9090)',
+    )
+    .option(
+      '--debug-addr <host:port|off>',
+      'loopback debug endpoint, POST /debug/logging (env BRIDGE_DEBUG_ADDR, default 127.0.0.1:6060)',
     )
     .option(
       '--cluster-service-addr <host:port>',
@@ -121,6 +129,8 @@ function toConfigFlags(opts: Record<string, unknown>): ConfigFlags {
     adoptUnknown: bool('adoptUnknown'),
     allowPlaintextClusters: bool('allowPlaintextClusters'),
     httpAddr: str('httpAddr'),
+    healthAddr: str('healthAddr'),
+    debugAddr: str('debugAddr'),
     clusterServiceAddr: str('clusterServiceAddr'),
     clusterServiceTlsCert: str('clusterServiceTlsCert'),
     clusterServiceTlsKey: str('clusterServiceTlsKey'),

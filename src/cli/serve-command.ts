@@ -3,6 +3,7 @@ import { createBridge } from '../bridge.js';
 import { loadConfig, type ConfigFlags } from '../config/load-config.js';
 import { routeGrpcLogs } from '../observability/grpc-log.js';
 import { createLogger } from '../observability/logger.js';
+import { RecentLog } from '../observability/recent-log.js';
 import { plainListenError } from './listen-errors.js';
 import { startProgress } from './progress.js';
 import { onShutdownSignal } from './shutdown.js';
@@ -17,9 +18,14 @@ function plainStartError(error: unknown): unknown {
 /** Runs the service; resolves with the process exit code. Throws ConfigError for invalid settings. */
 export async function serveCommand(flags: ConfigFlags): Promise<number> {
   const config = loadConfig(flags, process.env, { connectsToClusters: true });
-  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const recentLog = new RecentLog();
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: config.logFormat === 'pretty',
+    recent: recentLog,
+  });
   routeGrpcLogs(logger);
-  const bridge = await createBridge(config, { logger });
+  const bridge = await createBridge(config, { logger, recentLog });
   const exit = onShutdownSignal({ logger, stop: () => bridge.stop() });
   try {
     await bridge.start();

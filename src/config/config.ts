@@ -44,7 +44,10 @@ export interface ClusterServiceConfig {
 export interface BridgeConfig {
   /** `DATABASE_URL`: unset → SQLite file ./data/bridge.db; `sqlite:PATH`; `postgres://…`. */
   databaseUrl: string | undefined;
-  /** `REDIS_URL`: unset → in-process notifications. */
+  /**
+   * `REDIS_URL` (or the file's `redis.address`) with `REDIS_USERNAME`/`REDIS_PASSWORD` in its user
+   * info. Secret: shown only through `redactUrl`. Unset → in-process notifications.
+   */
   redisUrl: string | undefined;
   /** Installation name (the original's `installation`). @default 'default' */
   installation: string;
@@ -84,8 +87,18 @@ export interface BridgeConfig {
   /** How long a cluster lease lasts without renewal; renewed every third of it. @default 15 s */
   clusterLeaseMs: number;
   timeouts: PhaseTimeouts;
-  /** Metrics, health and readiness. @default 127.0.0.1:9500 */
+  /** Metrics, the status page, and health and readiness too. @default 127.0.0.1:9500 */
   http: { host: string; port: number };
+  /**
+   * Health and readiness alone, for a kubelet (`--health-addr`); undefined when `off`.
+   * @default 0.0.0.0:9090, as the original
+   */
+  health: { host: string; port: number } | undefined;
+  /**
+   * The loopback debug endpoint that changes the log level (`--debug-addr`); undefined when `off`.
+   * @default 127.0.0.1:6060, as the original
+   */
+  debug: { host: string; port: number } | undefined;
   /** gRPC ClusterService. */
   clusterService: ClusterServiceConfig;
   /** pino level. @default 'info' */

@@ -16,8 +16,14 @@ import {
   type Sourced,
 } from './config-error.js';
 import { readConfigFile } from './config-file.js';
-import { checkDatabaseUrl, checkRedisUrl, redisUrlFromAddress } from './connection-urls.js';
+import {
+  checkDatabaseUrl,
+  checkRedisUrl,
+  redisUrlFromAddress,
+  withRedisCredentials,
+} from './connection-urls.js';
 import { parseDuration, parseHostPort } from './duration.js';
+import { debugAddress, healthAddress } from './endpoint-addresses.js';
 import type { ConfigFile } from './file-schema.js';
 import {
   requirePlaintextAllowed,
@@ -39,6 +45,8 @@ export interface ConfigFlags {
   adoptUnknown?: boolean;
   allowPlaintextClusters?: boolean;
   httpAddr?: string;
+  healthAddr?: string;
+  debugAddr?: string;
   clusterServiceAddr?: string;
   clusterServiceTlsCert?: string;
   clusterServiceTlsKey?: string;
@@ -105,12 +113,13 @@ function redisUrl(
   path: string | undefined,
 ): string | undefined {
   const given = flagOrEnv(flags.redisUrl, '--redis-url', env, 'REDIS_URL');
-  if (given) return checkRedisUrl(given);
-  if (!file.redis || !path) return undefined;
-  return redisUrlFromAddress({
-    value: file.redis.address,
-    source: { kind: 'file', key: 'redis.address', path },
-  });
+  if (given) return withRedisCredentials({ ...given, value: checkRedisUrl(given) }, env);
+  if (!file.redis || !path) return withRedisCredentials(undefined, env);
+  const source = { kind: 'file', key: 'redis.address', path } as const;
+  return withRedisCredentials(
+    { value: redisUrlFromAddress({ value: file.redis.address, source }), source },
+    env,
+  );
 }
 
 function staticClusters(
@@ -194,6 +203,8 @@ export function loadConfig(
       host: '127.0.0.1',
       port: 9500,
     },
+    health: healthAddress(flags.healthAddr, env),
+    debug: debugAddress(flags.debugAddr, env),
     clusterService: clusterServiceConfig(flags, env, file, path),
     logLevel: optional(flagOrEnv(flags.logLevel, '--log-level', env, 'LOG_LEVEL'), parseLogLevel) ?? 'info',
     logFormat: logFormat(flagOrEnv(flags.logFormat, '--log-format', env, 'LOG_FORMAT')),

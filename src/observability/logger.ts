@@ -1,5 +1,6 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pinoPretty from 'pino-pretty';
+import type { RecentLog } from './recent-log.js';
 
 export type { Logger };
 
@@ -44,26 +45,41 @@ export interface LoggerSettings {
   pretty?: boolean;
   /** Where lines go. @default stdout */
   destination?: NodeJS.WritableStream;
+  /** Also keeps the last warn and error lines here (redacted like every line), for the status page. */
+  recent?: RecentLog;
 }
 
-/** Creates the process logger: JSON lines with secret paths redacted. */
+/**
+ * Creates the process logger: JSON lines with secret paths redacted. Its level can be changed at run
+ * time (`logger.level = …`); child loggers without a level of their own follow it.
+ */
 export function createLogger(settings: LoggerSettings): Logger {
+  const output = outputStream(settings);
+  if (!settings.recent) return pino(baseOptions(settings), output);
+  // Every line the level lets through goes to the output; warn and above also to the recent-lines ring.
+  return pino(
+    baseOptions(settings),
+    pino.multistream([
+      { level: 'trace', stream: output },
+      { level: 'warn', stream: settings.recent },
+    ]),
+  );
+}
+
+function outputStream(settings: LoggerSettings): DestinationStream {
   if (settings.pretty) {
     // Synchronous so that lines written just before exit are not lost; fine at human volumes.
     const destination = settings.destination === process.stderr ? 2 : 1;
-    return pino(
-      baseOptions(settings),
-      pinoPretty({
-        sync: true,
-        destination,
-        ignore: 'name',
-        singleLine: true,
-        translateTime: 'SYS:HH:MM:ss.l',
-      }),
-    );
+    return pinoPretty({
+      sync: true,
+      destination,
+      ignore: 'name',
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+    });
   }
-  const options = baseOptions(settings);
-  return settings.destination ? pino(options, settings.destination) : pino(options);
+  // The same asynchronous stdout stream pino opens by default (flushed at exit).
+  return settings.destination ?? pino.destination({ dest: process.stdout.fd || 1 });
 }
 
 function baseOptions(settings: LoggerSettings): LoggerOptions {

@@ -63,6 +63,25 @@ function parseDb(pathname: string): number {
   return Number(text);
 }
 
+/** A user name and password given apart from the URL (`REDIS_USERNAME`, `REDIS_PASSWORD`). */
+export interface RedisCredentials {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * The URL with the given credentials in its user info, percent-encoded so that `parseRedisUrl` gives
+ * them back exactly (a `%`, `@` or `:` in a password included). Parts not given are kept as they are.
+ * Throws `InvalidRedisUrlError` for an unusable URL, without echoing it.
+ */
+export function redisUrlWithCredentials(raw: string, credentials: RedisCredentials): string {
+  parseRedisUrl(raw);
+  const url = new URL(raw.trim());
+  if (credentials.username !== undefined) url.username = encodeURIComponent(credentials.username);
+  if (credentials.password !== undefined) url.password = encodeURIComponent(credentials.password);
+  return url.toString();
+}
+
 /** Replaces every occurrence of `secret` in `text` (for error messages from the client library). */
 export function scrubSecret(text: string, secret: string | undefined): string {
   if (secret === undefined || secret === '') return text;

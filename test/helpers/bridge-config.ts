@@ -1,4 +1,4 @@
-/** Bridge configuration for tests: ephemeral loopback ports, no demo, plain-text simulated clusters. */
+/** Bridge configuration for tests: ephemeral loopback ports (all four listeners), no demo, plain-text simulated clusters. */
 import type { BridgeConfig } from '../../src/config/config.js';
 import { loadConfig, type ConfigFlags } from '../../src/config/load-config.js';
 
@@ -20,6 +20,8 @@ export function testBridgeConfig(
       adoptUnknown: true,
       demo: false,
       httpAddr: '127.0.0.1:0',
+      healthAddr: '127.0.0.1:0',
+      debugAddr: '127.0.0.1:0',
       clusterServiceAddr: '127.0.0.1:0',
       ...flags,
     },

@@ -44,6 +44,8 @@ export class BridgeProcess {
       env: {
         ...process.env,
         BRIDGE_HTTP_ADDR: '127.0.0.1:0',
+        BRIDGE_HEALTH_ADDR: '127.0.0.1:0',
+        BRIDGE_DEBUG_ADDR: '127.0.0.1:0',
         CLUSTER_SERVICE_ADDR: '127.0.0.1:0',
         LOG_FORMAT: 'json',
         LOG_LEVEL: 'info',

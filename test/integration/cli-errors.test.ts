@@ -43,7 +43,11 @@ const BRIDGE_ENV = [
   'REDIS_URL',
   'LOG_LEVEL',
   'BRIDGE_HTTP_ADDR',
+  'BRIDGE_HEALTH_ADDR',
+  'BRIDGE_DEBUG_ADDR',
   'CLUSTER_SERVICE_ADDR',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
   'CLUSTER_SERVICE_TOKEN',
   'WSMAN_BRIDGE_CONFIGPATH',
   'ALLOW_PLAINTEXT_CLUSTERS',
@@ -63,6 +67,8 @@ interface Outcome {
 function run(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   const base: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
   for (const name of BRIDGE_ENV) delete base[name];
+  // Rows that get as far as listening must not compete for the fixed default ports.
+  Object.assign(base, { BRIDGE_HEALTH_ADDR: '127.0.0.1:0', BRIDGE_DEBUG_ADDR: '127.0.0.1:0' });
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -78,7 +78,19 @@ describe('npm start', () => {
       delete env.WSMAN_BRIDGE_CONFIGPATH;
       const npm = spawn(
         'npm',
-        ['run', 'start', '--', '--http-addr', '127.0.0.1:0', '--cluster-service-addr', '127.0.0.1:0'],
+        [
+          'run',
+          'start',
+          '--',
+          '--http-addr',
+          '127.0.0.1:0',
+          '--health-addr',
+          '127.0.0.1:0',
+          '--debug-addr',
+          '127.0.0.1:0',
+          '--cluster-service-addr',
+          '127.0.0.1:0',
+        ],
         // Its own process group, as a shell gives a foreground job, so that the group can be signalled.
         { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
       );

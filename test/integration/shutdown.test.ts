@@ -40,6 +40,8 @@ describe('serve process', () => {
           ...process.env,
           DATABASE_URL: db.url,
           BRIDGE_HTTP_ADDR: '127.0.0.1:0',
+          BRIDGE_HEALTH_ADDR: '127.0.0.1:0',
+          BRIDGE_DEBUG_ADDR: '127.0.0.1:0',
           CLUSTER_SERVICE_ADDR: '127.0.0.1:0',
           LOG_LEVEL: 'info',
         },
