@@ -33,6 +33,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   figcaption { font-weight: 600; }
   svg polyline { fill: none; stroke: #2f5fd0; stroke-width: 2; }
   svg line { stroke: #c9ced8; }
+  svg circle { fill: #2f5fd0; }
   #warnings li { margin: .25rem 0; font-family: ui-monospace, monospace; font-size: 12px; }
   .level-error, .level-fatal { color: #8a1c16; }
   .level-warn { color: #8a5a00; }
@@ -114,9 +115,15 @@ function renderChart(svg, values) {
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute("points", points.join(" "));
   svg.append(line);
+  // The last point is the interval still running; a dot keeps a lone first sample visible.
+  const [x, y] = points[points.length - 1].split(",");
+  const dot = document.createElementNS(SVG, "circle");
+  for (const [k, v] of [["cx", x], ["cy", y], ["r", 3]]) dot.setAttribute(k, v);
+  svg.append(dot);
   const label = document.createElementNS(SVG, "text");
-  label.setAttribute("x", 4);
+  label.setAttribute("x", w - 4);
   label.setAttribute("y", 12);
+  label.setAttribute("text-anchor", "end");
   label.setAttribute("font-size", "10");
   label.textContent = "max " + max.toFixed(1);
   svg.append(label);
