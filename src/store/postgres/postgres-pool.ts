@@ -45,5 +45,12 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions): p
   pool.on('error', (error: Error) => {
     options.logger.warn({ err: error.message, url: redactUrl(url) }, 'postgres: idle connection failed');
   });
+  // A checked-out client between two queries has no listener at all (the pool removes its own):
+  // a server shutdown (`pg_ctl restart`) then ended the process. Its queries fail as transient.
+  pool.on('connect', (client) => {
+    client.on('error', (error: Error) => {
+      options.logger.debug({ err: error.message, url: redactUrl(url) }, 'postgres: connection in use failed');
+    });
+  });
   return pool;
 }
