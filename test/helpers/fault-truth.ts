@@ -73,16 +73,20 @@ export function announcedIds(messages: readonly Message[]): Set<string> {
   return ids;
 }
 
-/** Waits until each of `ids` has been announced in `messages` (which keep growing). */
+/**
+ * Waits until each of `ids` has been announced in `messages` (which keep growing), counting from
+ * index `from` on.
+ */
 export async function expectAnnounced(
   messages: readonly Message[],
   ids: Iterable<string>,
+  from = 0,
   timeoutMs = 20_000,
 ): Promise<void> {
   const wanted = [...ids];
   await vi.waitFor(
     () => {
-      const announced = announcedIds(messages);
+      const announced = announcedIds(messages.slice(from));
       expect(
         wanted.filter((id) => !announced.has(id)),
         'instances not announced',
