@@ -66,6 +66,13 @@ export interface BridgeConfig {
     healthyResetMs: number;
     /** Deadline of unary calls (GetWorkspaces, DescribeCluster). @default 30 s */
     unaryDeadlineMs: number;
+    /**
+     * HTTP/2 keepalive of ws-manager connections: a ping after this long
+     * (`WSMAN_KEEPALIVE_TIME_SECONDS`), and the connection is given up when its answer takes longer
+     * than `timeoutMs` (`WSMAN_KEEPALIVE_TIMEOUT_SECONDS`), so a ws-manager that froze without
+     * closing its connection is noticed. @default 60 s and 10 s
+     */
+    keepalive: { timeMs: number; timeoutMs: number };
   };
   /** How often the instance controllers run (one per cluster, plus the installation's). @default 60 s */
   controllerIntervalMs: number;

@@ -171,6 +171,10 @@ export function loadConfig(
       backoff: { ...DEFAULT_BACKOFF },
       healthyResetMs: 60_000,
       unaryDeadlineMs: 30_000,
+      keepalive: {
+        timeMs: seconds(env, 'WSMAN_KEEPALIVE_TIME_SECONDS', undefined, 60),
+        timeoutMs: seconds(env, 'WSMAN_KEEPALIVE_TIMEOUT_SECONDS', undefined, 10),
+      },
     },
     controllerIntervalMs: seconds(env, 'CONTROLLER_INTERVAL_SECONDS', file.controllerIntervalSeconds, 60),
     controllerMaxDisconnectMs: seconds(

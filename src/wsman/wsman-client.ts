@@ -22,6 +22,12 @@ export interface WsmanTarget {
   tls?: ClusterTls | null;
   /** Name the server certificate must be valid for. @default 'ws-manager' */
   tlsServerName?: string;
+  /**
+   * HTTP/2 keepalive: a ping after `timeMs` (with or without calls), and the connection is closed
+   * when the answer takes longer than `timeoutMs`; a stream on it then fails and reconnects.
+   * @default 60 s and 10 s
+   */
+  keepalive?: { timeMs: number; timeoutMs: number };
 }
 
 /** Channel settings for long-lived ws-manager connections (keepalive, fast DNS re-resolution). */
@@ -46,6 +52,10 @@ export class WsmanClient {
   /** Throws InvalidTlsError when the TLS material is unusable. */
   constructor(target: WsmanTarget) {
     const options: ChannelOptions = { ...CHANNEL_OPTIONS };
+    if (target.keepalive) {
+      options['grpc.keepalive_time_ms'] = target.keepalive.timeMs;
+      options['grpc.keepalive_timeout_ms'] = target.keepalive.timeoutMs;
+    }
     if (target.tls) options['grpc.ssl_target_name_override'] = target.tlsServerName ?? 'ws-manager';
     this.#client = new WorkspaceManagerClient(target.url, channelCredentials(target.tls), options);
   }
