@@ -413,6 +413,8 @@ class BridgeRuntime implements Bridge {
    * by default on all interfaces) only health; the loopback debug address the log level.
    */
   async #startHttp(): Promise<void> {
+    // A start that failed halfway may have left some of them listening.
+    await this.#stopHttp();
     const { config, metrics, logger } = this.#p;
     const health = healthRoutes({
       healthy: () => this.#state === 'running' || this.#state === 'starting',
@@ -439,11 +441,16 @@ class BridgeRuntime implements Bridge {
       ...health,
       ...status,
     });
-    const separate =
-      config.health && !(config.health.port === config.http.port && config.health.host === config.http.host);
-    if (config.health && separate)
-      this.#healthPort = await listen('health and readiness', config.health, health);
+    const healthAt = config.health;
+    if (healthAt && !(healthAt.port === config.http.port && healthAt.host === config.http.host))
+      this.#healthPort = await listen('health and readiness', healthAt, health);
     if (config.debug) this.#debugPort = await listen('the debug endpoint', config.debug, debugRoutes(logger));
+  }
+
+  async #stopHttp(): Promise<void> {
+    await this.#sampler?.stop();
+    const servers = this.#servers.splice(0);
+    await Promise.all(servers.map((server) => server.stop()));
   }
 
   /** Where the status page's report comes from. */
@@ -542,10 +549,7 @@ class BridgeRuntime implements Bridge {
     await step('leases', () => p.ownership.stop());
     await step('publisher', () => p.publisher.close());
     await step('store', () => p.store.close());
-    await step('http', async () => {
-      await this.#sampler?.stop();
-      await Promise.all(this.#servers.map((server) => server.stop()));
-    });
+    await step('http', () => this.#stopHttp());
     this.#state = 'stopped';
     if (failedStart) p.logger.info('ws-manager-bridge stopped after a failed start');
     else p.logger.info({ clean }, 'ws-manager-bridge stopped');

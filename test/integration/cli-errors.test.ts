@@ -283,6 +283,32 @@ const rows: [string, (p: Ports) => Row][] = [
     }),
   ],
   [
+    'the health port in use',
+    (p) => ({
+      args: [
+        'serve',
+        '--no-demo',
+        '--health-addr',
+        `127.0.0.1:${p.taken}`,
+        '--cluster-service-addr',
+        '127.0.0.1:0',
+      ],
+      env: MEMORY,
+      code: EXIT.failure,
+      stderr: `cannot serve health and readiness on 127.0.0.1:${p.taken}: address already in use`,
+    }),
+  ],
+  [
+    'a debug address off loopback',
+    () => ({
+      args: ['serve', '--no-demo', '--debug-addr', '0.0.0.0:6060'],
+      env: MEMORY,
+      code: EXIT.usage,
+      stderr:
+        '--debug-addr: the debug endpoint has no authentication and listens on loopback only; use 127.0.0.1:PORT or off, not 0.0.0.0',
+    }),
+  ],
+  [
     'the simulator port in use',
     (p) => ({
       args: ['simulate', '--port', String(p.taken)],
