@@ -132,7 +132,10 @@ describe.skipIf(!DATABASES.includes('postgres'))(
       race = s;
       const messages: Message[] = [];
       const id = `race-${randomBytes(4).toString('hex')}`;
-      await observer.subscribe('chan:workspace-instances', (m) => messages.push(m));
+      // The shared Redis carries other tests' notifications too: keep this instance's.
+      await observer.subscribe('chan:workspace-instances', (m) => {
+        if (announcedIds([m]).has(id)) messages.push(m);
+      });
       const replica = `race-replica-${id}`;
 
       const first = startBridge(s, port, replica);
