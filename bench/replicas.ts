@@ -38,6 +38,8 @@ function startReplica(
         ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
         BRIDGE_REPLICA_ID: id,
         BRIDGE_HTTP_ADDR: '127.0.0.1:0',
+        BRIDGE_HEALTH_ADDR: '127.0.0.1:0',
+        BRIDGE_DEBUG_ADDR: 'off',
         CLUSTER_SERVICE_ADDR: '127.0.0.1:0',
         LOG_FORMAT: 'json',
         LOG_LEVEL: 'info',

@@ -334,10 +334,8 @@ for (const kind of DATABASES) {
         },
         { timeout: 10_000, interval: 20 },
       );
-      // The prebuild went through building before it finished.
-      expect(payloads(s, 'chan:prebuilds', 'ws-pb-ok')).toContainEqual(
-        expect.objectContaining({ status: 'building' }),
-      );
+      // A `building` message may be replaced by `available` before it is sent (one pending message
+      // per instance and channel), so only the final state is certain on the channel.
       expect(JSON.stringify(s.messages)).not.toContain((await load(s, 'pb-ok'))?.row.status.ownerToken);
       for (const [state, count] of [
         ['available', 1],

@@ -100,7 +100,7 @@ function recentLogs(w: World): string {
       ([id, r]) =>
         `${id}: ${r.logs
           .slice(-12)
-          .map((e) => `${String(e.msg)} ${String(e.cluster ?? '')}`)
+          .map((e) => `${String(e.msg)} ${typeof e.cluster === 'string' ? e.cluster : ''}`)
           .join(' | ')}`,
     )
     .join(' || ');
