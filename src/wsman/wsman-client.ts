@@ -1,19 +1,26 @@
 /**
  * A thin client for the three ws-manager calls the bridge makes. Every call takes an AbortSignal;
- * unary calls carry a deadline.
+ * unary calls carry a deadline. Statuses (Subscribe, GetWorkspaces) are decoded by the lean decoder
+ * (`status-decoder.ts`), which skips the fields the bridge never reads.
  */
 import { Metadata, type ChannelOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import {
   DescribeClusterRequest,
   GetWorkspacesRequest,
   WorkspaceManagerClient,
+  WorkspaceManagerService,
   type DescribeClusterResponse,
+  type GetWorkspacesResponse,
+  type SubscribeRequest,
   type SubscribeResponse,
   type WorkspaceStatus,
 } from '../generated/wsman/core.js';
 import { abortError } from '../lifecycle/abort.js';
 import type { ClusterTls } from '../store/types.js';
 import { channelCredentials } from './credentials.js';
+import { decodeGetWorkspacesResponse, decodeSubscribeResponse } from './status-decoder.js';
+
+const { getWorkspaces: GET_WORKSPACES, subscribe: SUBSCRIBE } = WorkspaceManagerService;
 
 /** Where and how to reach one ws-manager. */
 export interface WsmanTarget {
@@ -63,7 +70,16 @@ export class WsmanClient {
   /** The current snapshot of all workspaces. */
   getWorkspaces(signal: AbortSignal, deadlineMs: number): Promise<WorkspaceStatus[]> {
     return this.#unary<GetWorkspacesRequest, WorkspaceStatus[]>(
-      (req, md, opts, cb) => this.#client.getWorkspaces(req, md, opts, (e, r) => cb(e, r?.status ?? [])),
+      (req, md, opts, cb) =>
+        this.#client.makeUnaryRequest<GetWorkspacesRequest, GetWorkspacesResponse>(
+          GET_WORKSPACES.path,
+          GET_WORKSPACES.requestSerialize,
+          decodeGetWorkspacesResponse,
+          req,
+          md,
+          opts,
+          (e, r) => cb(e, r?.status ?? []),
+        ),
       GetWorkspacesRequest.fromPartial({}),
       signal,
       deadlineMs,
@@ -82,7 +98,13 @@ export class WsmanClient {
 
   /** Opens the status stream (no deadline). Cancelled when `signal` fires. */
   subscribe(signal: AbortSignal): ClientReadableStream<SubscribeResponse> {
-    const call = this.#client.subscribe({ mustMatch: undefined }, new Metadata());
+    const call = this.#client.makeServerStreamRequest<SubscribeRequest, SubscribeResponse>(
+      SUBSCRIBE.path,
+      SUBSCRIBE.requestSerialize,
+      decodeSubscribeResponse,
+      { mustMatch: undefined },
+      new Metadata(),
+    );
     const onAbort = (): void => call.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
     call.on('close', () => signal.removeEventListener('abort', onAbort));
