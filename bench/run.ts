@@ -1,48 +1,60 @@
 /**
  * `npm run bench`: simulator (separate process) -> bridge (this process) -> database (+ Redis) over
- * loopback. Prints one JSON line per scenario and database. Not part of `npm test`.
+ * loopback. Prints one JSON line per scenario and database: the median of every figure over RUNS
+ * runs, each in a fresh process, with the runs' own figures beside it. Not part of `npm test`.
  *
- * Environment: BENCH_DBS=sqlite,postgres  BENCH_SCENARIOS=throughput,latency,replicas  BENCH_UPDATES=200000
- * BENCH_RUNS=3 (the median run is printed, with every run's rate and p99)
- * BENCH_WORKSPACES=10000  BENCH_REDIS=1 (publish to Redis when the services script provides it).
+ * Environment: BENCH_DBS=sqlite,postgres  BENCH_SCENARIOS=throughput,latency,memory,storm,replicas
+ * BENCH_RUNS=3  BENCH_UPDATES=200000 (throughput)  BENCH_WORKSPACES=10000 (throughput, latency)
+ * BENCH_MEMORY_WORKSPACES=100000  BENCH_REDIS=1 (publish to Redis when the services script provides it)
+ * STORM_CLUSTERS=50  STORM_WORKSPACES=1000.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { createBridge } from '../src/bridge.js';
+import { createBridge, type Bridge } from '../src/bridge.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { silentLogger } from '../src/observability/logger.js';
+import type { SyncProbe } from '../src/sync/sync-engine.js';
+import { measureCeiling, type Ceiling } from './ceiling.js';
 import { LatencyProbe } from './latency-probe.js';
+import { MachineLoad, machineInfo } from './machine.js';
 import { replicasRun } from './replicas.js';
+import { startSimulator } from './simulator-process.js';
+import { CommitCounter, runStorm, startStormClusters } from './storm.js';
+import { summarise } from './summary.js';
 
 type Db = 'sqlite' | 'postgres';
 
 interface Scenario {
-  name: string;
+  name: 'throughput' | 'latency' | 'memory' | 'storm';
   workspaces: number;
+  /** Updates per second the simulator emits; 0 as fast as the bridge takes them. */
   rate: number;
   updates: number;
 }
 
 const env = process.env;
-const DEFAULT_SCENARIOS = 'throughput,latency,replicas';
+const DEFAULT_SCENARIOS = 'throughput,latency,memory,storm,replicas';
+const WANTED = (env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS).split(',');
 const WORKSPACES = Number(env.BENCH_WORKSPACES ?? 10_000);
-const SCENARIOS: Scenario[] = [
-  { name: 'throughput', workspaces: WORKSPACES, rate: 0, updates: Number(env.BENCH_UPDATES ?? 200_000) },
-  {
-    name: 'latency',
-    workspaces: WORKSPACES,
-    rate: 1000,
-    updates: Number(env.BENCH_LATENCY_UPDATES ?? 20_000),
-  },
-].filter((s) => (env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS).split(',').includes(s.name));
+const MEMORY_WORKSPACES = Number(env.BENCH_MEMORY_WORKSPACES ?? 100_000);
+const SCENARIOS: Scenario[] = (
+  [
+    { name: 'throughput', workspaces: WORKSPACES, rate: 0, updates: Number(env.BENCH_UPDATES ?? 200_000) },
+    { name: 'latency', workspaces: WORKSPACES, rate: 1000, updates: 20_000 },
+    // Every instance goes PENDING … RUNNING and then reports its first user activity: at the end
+    // MEMORY_WORKSPACES instances run, each updated five times.
+    { name: 'memory', workspaces: MEMORY_WORKSPACES, rate: 0, updates: 5 * MEMORY_WORKSPACES },
+    { name: 'storm', workspaces: 10_000, rate: 0, updates: 0 },
+  ] satisfies Scenario[]
+).filter((s) => WANTED.includes(s.name));
 /** Replica runs need PostgreSQL; one run each (every run kills a replica and waits for a failover). */
-const REPLICAS = (env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS).split(',').includes('replicas');
+const REPLICAS = WANTED.includes('replicas');
 const DBS = (env.BENCH_DBS ?? 'sqlite,postgres').split(',') as Db[];
+const RUNS = Math.max(1, Number(env.BENCH_RUNS ?? 3));
 
 function services(): Record<string, string> {
   const out = execFileSync('scripts/services.sh', ['start'], {
@@ -77,62 +89,17 @@ async function database(db: Db, pgAdmin: string): Promise<{ url: string; drop: (
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function startSimulator(
-  s: Scenario,
-): Promise<{ child: ChildProcess; port: number; finished: Promise<void> }> {
-  const args = [
-    '--import',
-    'tsx',
-    'src/main.ts',
-    'simulate',
-    '--port',
-    '0',
-    '--workspaces',
-    String(s.workspaces),
-  ];
-  args.push(
-    '--rate',
-    String(s.rate),
-    '--updates',
-    String(s.updates),
-    '--stamp-emit-time',
-    '--wait-subscribers',
-    '1',
-  );
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...env, LOG_LEVEL: 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((r) => (finish = r));
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const event = JSON.parse(line) as { event: string; port?: number };
-      if (event.event === 'listening') resolve({ child, port: event.port as number, finished });
-      if (event.event === 'load-finished') finish();
-    });
-  });
-}
-
-async function runScenario(
-  s: Scenario,
-  db: Db,
-  urls: Record<string, string>,
-): Promise<Record<string, unknown>> {
-  const target = await database(db, urls.WSB_PG_URL ?? '');
-  const sim = await startSimulator(s);
-  const redisUrl = env.BENCH_REDIS === '0' ? undefined : urls.WSB_REDIS_URL;
+async function openBridge(
+  url: string,
+  clusters: string[],
+  probe: SyncProbe,
+  redisUrl?: string,
+): Promise<Bridge> {
   const config = loadConfig(
     {
-      databaseUrl: target.url,
+      databaseUrl: url,
       redisUrl,
-      clusters: [`bench=127.0.0.1:${sim.port}`],
+      clusters,
       allowPlaintextClusters: true,
       adoptUnknown: true,
       demo: false,
@@ -140,26 +107,82 @@ async function runScenario(
     },
     {},
   );
-  const probe = new LatencyProbe();
-  const bridge = await createBridge(config, { logger: silentLogger(), probe: probe.probe, http: false });
+  return createBridge(config, { logger: silentLogger(), probe, http: false });
+}
+
+/**
+ * Peak RSS and heap of this process while it runs, and where the bridge's queues stood at the heap
+ * peak: instances held, writes not yet committed, notifications not yet delivered.
+ */
+function memoryPeaks(bridge: Bridge): { stop: () => Record<string, number> } {
   let rss = 0;
-  const rssTimer = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
+  let heap = 0;
+  let atPeak = { tracked: 0, dirty: 0, pending: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    if (m.heapUsed <= heap) return;
+    heap = m.heapUsed;
+    atPeak = { tracked: bridge.engine.tracked, dirty: bridge.engine.dirty, pending: bridge.notifier.pending };
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    stop: () => {
+      sample();
+      clearInterval(timer);
+      return {
+        rss_mb: Math.round(rss / 2 ** 20),
+        heap_mb: Math.round(heap / 2 ** 20),
+        peak_tracked: atPeak.tracked,
+        peak_dirty: atPeak.dirty,
+        peak_notifications: atPeak.pending,
+      };
+    },
+  };
+}
+
+async function batchFigures(bridge: Bridge): Promise<Record<string, number>> {
+  const values = (await bridge.metrics.dbBatchRows.get()).values;
+  const sum = values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+  const count = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  return { batches: count, rows_per_batch: count > 0 ? Math.round(sum / count) : 0 };
+}
+
+/** One streaming run: the simulator drives `s`, the bridge writes it. */
+async function streamRun(
+  s: Scenario,
+  db: Db,
+  urls: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const target = await database(db, urls.WSB_PG_URL ?? '');
+  const sim = await startSimulator(s);
+  const redisUrl = env.BENCH_REDIS === '0' ? undefined : urls.WSB_REDIS_URL;
+  const probe = new LatencyProbe();
+  const bridge = await openBridge(target.url, [`bench=127.0.0.1:${sim.port}`], probe.probe, redisUrl);
+  const machine = new MachineLoad();
+  const peaks = memoryPeaks(bridge);
   const cpuBefore = process.cpuUsage();
+  const simCpuBefore = sim.cpuSeconds();
   await bridge.start();
-  await sim.finished;
+  const { emitted } = await sim.finished;
+  // The simulator may finish with statuses still queued for the stream: wait until all arrived.
+  const deadline = performance.now() + 120_000;
+  while (probe.received < emitted && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   await bridge.engine.whenIdle();
   const cpu = process.cpuUsage(cpuBefore);
-  const simCpu = cpuSecondsOf(sim.child.pid as number);
-  clearInterval(rssTimer);
+  const simCpu = sim.cpuSeconds() - simCpuBefore;
+  const memory = peaks.stop();
+  const bridgeCpu = (cpu.user + cpu.system) / 1e6;
+  const load = machine.report(bridgeCpu + simCpu);
+  const tracked = bridge.engine.tracked;
+  const batches = await batchFigures(bridge);
   await bridge.stop();
-  sim.child.removeAllListeners('exit');
-  sim.child.kill('SIGTERM');
+  sim.kill();
   await target.drop();
   const seconds = (probe.lastCommittedAt - probe.firstReceivedAt) / 1000;
   return {
-    scenario: s.name,
-    db,
-    redis: Boolean(redisUrl),
     live_instances: s.workspaces,
     target_rate: s.rate || 'max',
     updates: probe.received,
@@ -167,16 +190,57 @@ async function runScenario(
     updates_per_s: Math.round(probe.received / seconds),
     p50_ms: Number(probe.percentile(50).toFixed(2)),
     p99_ms: Number(probe.percentile(99).toFixed(2)),
-    rss_mb: Math.round(rss / 1024 / 1024),
-    bridge_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
-    simulator_cpu_s: Number(simCpu.toFixed(1)),
-    node: process.version,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
+    ...memory,
+    tracked_at_end: tracked,
+    bridge_cpu_s: bridgeCpu,
+    simulator_cpu_s: simCpu,
+    ...batches,
+    ...load,
   };
 }
 
-const RUNS = Math.max(1, Number(env.BENCH_RUNS ?? 3));
+async function stormRun(db: Db, urls: Record<string, string>): Promise<Record<string, unknown>> {
+  const target = await database(db, urls.WSB_PG_URL ?? '');
+  const clusters = await startStormClusters();
+  const redisUrl = env.BENCH_REDIS === '0' ? undefined : urls.WSB_REDIS_URL;
+  const counter = new CommitCounter();
+  const names = clusters.ports.map((port, i) => `storm${i + 1}=127.0.0.1:${port}`);
+  const bridge = await openBridge(target.url, names, counter.probe, redisUrl);
+  try {
+    const peaks = memoryPeaks(bridge);
+    await bridge.start();
+    return { ...(await runStorm(bridge, clusters, counter)), ...peaks.stop() };
+  } finally {
+    await bridge.stop();
+    clusters.kill();
+    await target.drop();
+  }
+}
+
+/** One run of a scenario (in this process): the simulator's ceiling first, then the bridge. */
+async function runScenario(
+  s: Scenario,
+  db: Db,
+  urls: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const ceiling: Ceiling = await measureCeiling(s.workspaces);
+  const run = s.name === 'storm' ? await stormRun(db, urls) : await streamRun(s, db, urls);
+  const cpuUs = (1e6 * Number(run.bridge_cpu_s)) / Number(run.updates);
+  const bridgeCeiling = 1e6 / cpuUs;
+  return {
+    scenario: s.name,
+    db,
+    redis: env.BENCH_REDIS !== '0',
+    ...run,
+    bridge_cpu_s: Number(Number(run.bridge_cpu_s).toFixed(2)),
+    simulator_cpu_s: Number(Number(run.simulator_cpu_s).toFixed(2)),
+    bridge_cpu_us_per_update: Number(cpuUs.toFixed(1)),
+    bridge_ceiling_per_s: Math.round(bridgeCeiling),
+    ...ceiling,
+    ceiling_ratio: Number((bridgeCeiling / ceiling.simulator_ceiling_per_s).toFixed(2)),
+    ...machineInfo(),
+  };
+}
 
 /** One run in a fresh process, so that memory figures belong to that run alone. */
 function runInChild(scenario: Scenario, db: Db): Promise<Record<string, unknown>> {
@@ -194,22 +258,6 @@ function runInChild(scenario: Scenario, db: Db): Promise<Record<string, unknown>
   });
 }
 
-/** Runs a scenario RUNS times and reports the median run (by rate, or by p99 for latency) with the spread. */
-async function measured(scenario: Scenario, db: Db): Promise<Record<string, unknown>> {
-  const results: Record<string, unknown>[] = [];
-  for (let i = 0; i < RUNS; i++) results.push(await runInChild(scenario, db));
-  const key = scenario.rate === 0 ? 'updates_per_s' : 'p99_ms';
-  const sorted = [...results].sort((a, b) => Number(a[key]) - Number(b[key]));
-  const median = sorted[Math.floor(sorted.length / 2)] as Record<string, unknown>;
-  return {
-    ...median,
-    runs: RUNS,
-    runs_updates_per_s: results.map((r) => r.updates_per_s),
-    runs_p99_ms: results.map((r) => r.p99_ms),
-    runs_rss_mb: results.map((r) => r.rss_mb),
-  };
-}
-
 const urls = services();
 if (process.argv[2] === '--one') {
   const scenario = SCENARIOS.find((s) => s.name === process.argv[3]);
@@ -217,8 +265,11 @@ if (process.argv[2] === '--one') {
   process.stdout.write(`${JSON.stringify(await runScenario(scenario, process.argv[4] as Db, urls))}\n`);
 } else {
   for (const db of DBS) {
-    for (const scenario of SCENARIOS)
-      process.stdout.write(`${JSON.stringify(await measured(scenario, db))}\n`);
+    for (const scenario of SCENARIOS) {
+      const runs: Record<string, unknown>[] = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await runInChild(scenario, db));
+      process.stdout.write(`${JSON.stringify(summarise(runs))}\n`);
+    }
   }
   if (REPLICAS) {
     const redisUrl = env.BENCH_REDIS === '0' ? undefined : urls.WSB_REDIS_URL;
