@@ -3,12 +3,24 @@
  * the bridge decided. Pure: it gathers the row, its prebuild, the messages and the token revocation
  * that go into one transaction, and the notification that announces them once it commits.
  */
-import type { InstanceWrite } from '../store/ports.js';
+import type { InstanceWrite, OutboxMessage } from '../store/ports.js';
 import type { InstanceMetrics, InstanceRecord, InstanceRow } from '../store/types.js';
 import type { PrebuildReduction } from './prebuild-reducer.js';
 import { abortPrebuild } from './prebuild-reducer.js';
 import { ABORTED_HEADLESS, lifecycleEffects, prebuildMessages } from './side-effects.js';
 import type { PendingWrite } from './write-batcher.js';
+
+/** No waiter: a status has nobody waiting for its commit (shared, never mutated). */
+const NO_SETTLE: PendingWrite['settle'] = Object.freeze([]);
+
+/** The messages of a change, in order: the prebuild's first, then the lifecycle's; undefined for none. */
+function messagesOf(
+  prebuild: readonly OutboxMessage[] | undefined,
+  lifecycle: readonly OutboxMessage[] | undefined,
+): OutboxMessage[] | undefined {
+  if (!prebuild?.length) return lifecycle?.length ? [...lifecycle] : undefined;
+  return lifecycle?.length ? [...prebuild, ...lifecycle] : [...prebuild];
+}
 
 /** The cached record after the change and the write that persists it. */
 export interface InstanceChange {
@@ -40,8 +52,8 @@ export function statusChange(
   const { row } = change;
   const prebuild = change.prebuild?.kind === 'apply' ? change.prebuild : undefined;
   const effects = lifecycleEffects(record, row, change.started);
-  const messages = prebuild ? prebuildMessages(record, prebuild.row, prebuild.headless) : [];
-  messages.push(...(effects.messages ?? []));
+  const headless = prebuild && prebuildMessages(record, prebuild.row, prebuild.headless);
+  const messages = messagesOf(headless, effects.messages);
   return {
     record: {
       ...record,
@@ -61,7 +73,7 @@ export function statusChange(
         lease: change.lease,
       },
       receivedAt: [change.receivedAt],
-      settle: [],
+      settle: NO_SETTLE,
       prebuildCompleted: prebuild?.completed,
     },
   };
@@ -80,8 +92,8 @@ export function stopChange(
 ): InstanceChange {
   const prebuild = record.prebuild ? abortPrebuild(record.prebuild) : undefined;
   const effects = lifecycleEffects(record, stopped, false);
-  const messages = prebuild ? prebuildMessages(record, prebuild, ABORTED_HEADLESS) : [];
-  messages.push(...(effects.messages ?? []));
+  const headless = prebuild && prebuildMessages(record, prebuild, ABORTED_HEADLESS);
+  const messages = messagesOf(headless, effects.messages);
   return {
     record: { ...record, row: stopped, prebuild: prebuild ?? record.prebuild },
     pending: {

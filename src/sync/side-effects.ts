@@ -16,12 +16,18 @@ import type { InstanceRecord, InstanceRow, PrebuildRow } from '../store/types.js
 /** The parts of a write that are side effects of the instance change. */
 export type SideEffects = Pick<InstanceWrite, 'messages' | 'revokeTokens'>;
 
+/** No message, no revocation: what most status changes carry. */
+const NO_EFFECTS: SideEffects = Object.freeze({});
+
 /**
  * Lifecycle effects of `record` becoming `next`: a `workspace_running` event on the first RUNNING
  * (`started`), and on the way into `stopped` a `workspace_stopped` event and the revocation of the
- * instance's tokens (the owner's `user_tokens` named `<instanceId>-…`).
+ * instance's tokens (the owner's `user_tokens` named `<instanceId>-…`). Neither: no messages.
  */
 export function lifecycleEffects(record: InstanceRecord, next: InstanceRow, started: boolean): SideEffects {
+  const running = started && next.startedTime !== null;
+  const stopped = record.row.phase !== 'stopped' && next.phase === 'stopped' && next.stoppedTime !== null;
+  if (!running && !stopped) return NO_EFFECTS;
   const ids = {
     instanceId: next.id,
     workspaceId: next.workspaceId,
@@ -29,12 +35,10 @@ export function lifecycleEffects(record: InstanceRecord, next: InstanceRow, star
     creationTime: next.creationTime,
   };
   const messages: OutboxMessage[] = [];
-  if (started && next.startedTime !== null) {
+  if (running && next.startedTime !== null) {
     messages.push(lifecycleMessage({ type: 'workspace_running', ...ids, startedTime: next.startedTime }));
   }
-  if (record.row.phase === 'stopped' || next.phase !== 'stopped' || next.stoppedTime === null) {
-    return { messages };
-  }
+  if (!stopped || next.stoppedTime === null) return { messages };
   messages.push(
     lifecycleMessage({
       type: 'workspace_stopped',

@@ -8,7 +8,7 @@ import { incomingImageMetrics, metricsFromStatus } from './metrics-update.js';
 import { transitionPhase } from './phase-transition.js';
 import type { Reduction, ReductionEvent, StatusReducer, ValidStatus } from './reduction.js';
 import { firstImageMetrics, firstNonEmpty, mapConditions, mapExposedPorts } from './status-mapping.js';
-import { structuralEqual } from './structural-equal.js';
+import { mergeLeavesUnchanged, structuralEqual } from './structural-equal.js';
 
 function nextStatus(
   current: InstanceStatus,
@@ -32,8 +32,9 @@ function nextStatus(
 function nextMetrics(current: InstanceMetrics | null, status: ValidStatus): InstanceMetrics | undefined {
   const update = metricsFromStatus(status);
   if (!update) return undefined;
-  const merged = mergeMetrics(current, update);
-  return current !== null && structuralEqual(merged, current) ? undefined : merged;
+  // Most statuses repeat figures already stored: tell that without building the merge.
+  if (current !== null && mergeLeavesUnchanged(current, update)) return undefined;
+  return mergeMetrics(current, update);
 }
 
 function firstUserActivity(current: InstanceRow, next: InstanceRow): ReductionEvent | undefined {
@@ -45,11 +46,20 @@ function firstUserActivity(current: InstanceRow, next: InstanceRow): ReductionEv
   return { type: 'first-user-activity', secondsSinceStart: Math.max(0, seconds) };
 }
 
-/** Rows equal in everything but the version and the write time. */
+/** Rows equal in every column but the version and the write time. */
 function sameContent(a: InstanceRow, b: InstanceRow): boolean {
-  return structuralEqual(
-    { ...a, statusVersion: 0n, updatedAt: '' },
-    { ...b, statusVersion: 0n, updatedAt: '' },
+  return (
+    a.phase === b.phase &&
+    a.deployedTime === b.deployedTime &&
+    a.startedTime === b.startedTime &&
+    a.stoppingTime === b.stoppingTime &&
+    a.stoppedTime === b.stoppedTime &&
+    a.ideUrl === b.ideUrl &&
+    a.id === b.id &&
+    a.workspaceId === b.workspaceId &&
+    a.clusterName === b.clusterName &&
+    a.creationTime === b.creationTime &&
+    structuralEqual(a.status, b.status)
   );
 }
 

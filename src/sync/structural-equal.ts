@@ -4,14 +4,26 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function definedKeys(value: Record<string, unknown>): string[] {
-  return Object.keys(value).filter((key) => value[key] !== undefined);
+// Runs for every status the reducer compares, so it walks the keys without building key lists.
+function recordsEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  let defined = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    const value = a[key];
+    if (value === undefined) continue;
+    defined++;
+    if (!Object.hasOwn(b, key) || !structuralEqual(value, b[key])) return false;
+  }
+  for (const key in b) {
+    if (Object.hasOwn(b, key) && b[key] !== undefined) defined--;
+  }
+  return defined === 0;
 }
 
-function recordsEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const keys = definedKeys(a);
-  if (keys.length !== definedKeys(b).length) return false;
-  return keys.every((key) => Object.hasOwn(b, key) && structuralEqual(a[key], b[key]));
+function arraysEqual(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!structuralEqual(a[i], b[i])) return false;
+  return true;
 }
 
 /**
@@ -21,9 +33,29 @@ function recordsEqual(a: Record<string, unknown>, b: Record<string, unknown>): b
 export function structuralEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, index) => structuralEqual(item, b[index]));
+    return Array.isArray(a) && Array.isArray(b) && arraysEqual(a, b);
   }
   if (isRecord(a) && isRecord(b)) return recordsEqual(a, b);
   return false;
+}
+
+/**
+ * True when merging `update` into `base` (as `mergeMetrics` merges: records key by key, `undefined`
+ * never overrides, arrays and scalars replace) would leave `base` structurally unchanged. Builds
+ * nothing, so the common case of a status repeating known figures costs no allocation.
+ */
+export function mergeLeavesUnchanged(base: unknown, update: object): boolean {
+  if (!isRecord(base)) return false;
+  const fields = update as Record<string, unknown>;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value = fields[key];
+    if (value === undefined) continue;
+    if (isRecord(value)) {
+      if (!mergeLeavesUnchanged(base[key], value)) return false;
+    } else if (!Object.hasOwn(base, key) || !structuralEqual(base[key], value)) {
+      return false;
+    }
+  }
+  return true;
 }

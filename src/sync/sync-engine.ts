@@ -107,6 +107,8 @@ export class SyncEngine implements StatusSink, Service {
   #sweeper: NodeJS.Timeout | undefined;
   #state: ServiceState = 'idle';
   #applied = 0;
+  #isoAt = 0;
+  #iso = '';
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
@@ -292,8 +294,8 @@ export class SyncEngine implements StatusSink, Service {
     const status = checked.status;
     const type = workspaceTypeOf(status.spec.type);
     this.#o.metrics.updateStartedTotal.inc({ workspace_cluster: cluster, workspace_instance_type: type });
-    const queued: Queued = { status, observedAt: this.#now().toISOString(), receivedAt: performance.now() };
     const now = Date.now();
+    const queued: Queued = { status, observedAt: this.#observedAt(now), receivedAt: performance.now() };
     let entry = this.#entries.get(status.id);
     if (!entry || (entry.state === 'absent' && entry.absentUntil <= now)) {
       entry = loadingEntry(cluster, now);
@@ -309,6 +311,16 @@ export class SyncEngine implements StatusSink, Service {
     } else {
       this.#apply(entry, queued);
     }
+  }
+
+  /** The observation time of a status arriving at `now` (Date.now()): one string per millisecond. */
+  #observedAt(now: number): string {
+    if (this.#o.now) return this.#o.now().toISOString();
+    if (now !== this.#isoAt) {
+      this.#isoAt = now;
+      this.#iso = new Date(now).toISOString();
+    }
+    return this.#iso;
   }
 
   #unknown(cluster: string, id: string): void {
@@ -338,13 +350,16 @@ export class SyncEngine implements StatusSink, Service {
       );
       return;
     }
-    const context = { cluster, instanceId: id, workspaceId: record.row.workspaceId };
-    reportEvents(this.#o, context, record, reduction.events);
+    if (reduction.events.length > 0) {
+      const context = { cluster, instanceId: id, workspaceId: record.row.workspaceId };
+      reportEvents(this.#o, context, record, reduction.events);
+    }
     const prebuild = this.#reducePrebuild(entry, q, reduction);
-    const base = { owner: q.status.metadata.owner, receivedAt: q.receivedAt, prebuild, lease: cluster };
+    const owner = q.status.metadata.owner;
     if (reduction.kind === 'apply') {
       const started = reduction.events.some((e) => e.type === 'started');
-      const change = { ...base, row: reduction.row, metrics: reduction.metrics, started };
+      const { row, metrics } = reduction;
+      const change = { row, metrics, started, prebuild, owner, receivedAt: q.receivedAt, lease: cluster };
       this.#submit(entry, statusChange(record, change, entry.adopt));
       return;
     }
@@ -354,7 +369,16 @@ export class SyncEngine implements StatusSink, Service {
     }
     if (prebuild?.kind === 'apply') {
       // The row does not change but its prebuild does: the row goes along, so both share one commit.
-      const change = { ...base, row: entry.record.row, metrics: undefined, started: false };
+      const row = entry.record.row;
+      const change = {
+        row,
+        metrics: undefined,
+        started: false,
+        prebuild,
+        owner,
+        receivedAt: q.receivedAt,
+        lease: cluster,
+      };
       this.#submit(entry, statusChange(entry.record, change, entry.adopt));
       return;
     }

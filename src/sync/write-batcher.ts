@@ -25,9 +25,9 @@ export interface PendingWrite {
   /** The write, with the one notification that announces it once committed. */
   write: InstanceWrite & { notify: InstanceNotification };
   /** performance.now() of every status folded into this write, for latency metrics. */
-  receivedAt: number[];
+  receivedAt: readonly number[];
   /** Told once whether the write committed (false: refused, conflicted, or given up at stop). */
-  settle: ((committed: boolean) => void)[];
+  settle: readonly ((committed: boolean) => void)[];
   /** The final state the instance's prebuild enters with this write, counted once it commits. */
   prebuildCompleted?: PrebuildState;
 }
