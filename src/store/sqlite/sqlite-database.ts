@@ -11,6 +11,13 @@ export interface SqliteDatabaseOptions {
   busyTimeoutMs?: number;
   /** Page cache size in KiB (10,000 live instances take about 10 MB). @default 32768 */
   cacheSizeKib?: number;
+  /**
+   * WAL pages after which a commit checkpoints. A batch of 1,000 instances dirties over a thousand
+   * pages, so SQLite's default (1,000) checkpoints, with an fsync, after every batch; 10,000 pages
+   * (40 MB of WAL) copy each hot page once per several batches (measured: about a quarter less
+   * CPU per row, a third less of it in the kernel). @default 10000
+   */
+  walAutocheckpointPages?: number;
 }
 
 /**
@@ -26,6 +33,7 @@ export function openSqliteDatabase(path: string, options: SqliteDatabaseOptions 
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 200}`);
     db.pragma(`cache_size = -${options.cacheSizeKib ?? 32768}`);
     db.pragma('temp_store = MEMORY');
+    db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 10_000}`);
     db.defaultSafeIntegers(true);
     return db;
   } catch (error: unknown) {

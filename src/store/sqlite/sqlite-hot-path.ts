@@ -94,7 +94,10 @@ function applyWrite(s: SqliteStatements, write: InstanceWrite, options: BatchOpt
     const ws = adopt.workspace;
     s.insertWorkspace.run(ws.id, ws.ownerId, ws.type, ws.projectId, ws.organizationId, ws.createdAt);
   }
-  const applied = updateInstance(s, row, status) || (adopt !== undefined && insertInstance(s, row, status));
+  // An adopted instance is most likely absent: try the insert first, then the versioned update.
+  const applied = adopt
+    ? insertInstance(s, row, status) || updateInstance(s, row, status)
+    : updateInstance(s, row, status);
   if (!applied) return false;
   applyDependents(s, write, options, now);
   return true;
