@@ -64,13 +64,13 @@ export async function ackNotifications(
   for (const slice of chunk(acknowledged(instanceIds, revisions), IDS_PER_DELETE)) {
     await db
       .deleteFrom('bridge_outbox')
-      .where('instance_id', 'in', slice)
       .where('replica', '=', replica)
+      .$if(revisions === undefined, (q) => q.where('instance_id', 'in', slice))
       .$if(revisions !== undefined, (q) =>
         q.where((eb) =>
           eb.or(
-            slice.map((id) =>
-              eb.and([eb('instance_id', '=', id), eb('revision', '=', revisionOf(revisions, id))]),
+            byRevision(slice, revisions).map(([revision, ids]) =>
+              eb.and([eb('revision', '=', revision), eb('instance_id', 'in', ids)]),
             ),
           ),
         ),
@@ -84,9 +84,21 @@ function acknowledged(keys: readonly string[], revisions: ReadonlyMap<string, bi
   return revisions ? keys.filter((key) => revisions.has(key)) : [...keys];
 }
 
-/** The revision an acknowledgement names for a key (`acknowledged` keeps only keys that have one). */
-function revisionOf(revisions: ReadonlyMap<string, bigint> | undefined, key: string): bigint {
-  return revisions?.get(key) ?? -1n;
+/**
+ * Keys grouped by the revision given for them. Rows written in one transaction share a revision on
+ * PostgreSQL (and most SQLite rows are at 0 or 1), so a page of acknowledgements is a few
+ * `revision = r AND key IN (…)` terms rather than a thousand `key = k AND revision = r` terms.
+ */
+function byRevision(keys: readonly string[], revisions: ReadonlyMap<string, bigint> | undefined) {
+  const groups = new Map<bigint, string[]>();
+  for (const key of keys) {
+    const revision = revisions?.get(key);
+    if (revision === undefined) continue;
+    const group = groups.get(revision) ?? [];
+    if (group.length === 0) groups.set(revision, group);
+    group.push(key);
+  }
+  return [...groups];
 }
 
 /** Up to `limit` of the replica's messages, oldest first (ties by key, so the order is stable). */
@@ -139,13 +151,13 @@ export async function ackMessages(
   for (const slice of chunk(acknowledged(keys, revisions), IDS_PER_DELETE)) {
     await db
       .deleteFrom('bridge_outbox_messages')
-      .where('key', 'in', slice)
       .where('replica', '=', replica)
+      .$if(revisions === undefined, (q) => q.where('key', 'in', slice))
       .$if(revisions !== undefined, (q) =>
         q.where((eb) =>
           eb.or(
-            slice.map((key) =>
-              eb.and([eb('key', '=', key), eb('revision', '=', revisionOf(revisions, key))]),
+            byRevision(slice, revisions).map(([revision, group]) =>
+              eb.and([eb('revision', '=', revision), eb('key', 'in', group)]),
             ),
           ),
         ),
