@@ -291,9 +291,7 @@ for (const kind of DATABASES) {
 
   describe(`prebuilds and lifecycle events on ${kind} (Redis)`, () => {
     it('finishes a successful and a failed prebuild and publishes their messages', async () => {
-      // Phases far enough apart for each to commit alone: a write still queued when the next phase
-      // arrives carries only the newer prebuild message (coalesced per key), and 'building' is checked below.
-      const s = await setup(kind, { redis: true, sim: { manual: false, phaseDelayMs: 50 } });
+      const s = await setup(kind, { redis: true, sim: { manual: false, phaseDelayMs: 10 } });
       await seed(s, 'pb-ok', { type: 'prebuild', prebuildId: 'prebuild-ok' });
       await seed(s, 'pb-bad', { type: 'prebuild', prebuildId: 'prebuild-bad' });
       s.sim.startWorkspace(startRequest('pb-ok', WorkspaceType.PREBUILD));
