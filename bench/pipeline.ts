@@ -9,7 +9,9 @@
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --import tsx bench/pipeline.ts sqlite 20000
  *
  * Environment: PIPELINE_BURST=1000 (statuses per event-loop turn), BENCH_REDIS=0 (no Redis, no outbox),
- * PIPELINE_PROFILE=FILE (a CPU profile of the feeding alone, for bench/profile-split.ts).
+ * PIPELINE_PROFILE=FILE (a CPU profile of the feeding alone, for bench/profile-split.ts),
+ * PIPELINE_HEAP_PROFILE=FILE (a sampling profile of every allocation made while feeding, collected
+ * or not: where the garbage comes from).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -126,6 +128,16 @@ if (profiler) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
+const heapProfiler = process.env.PIPELINE_HEAP_PROFILE ? new Session() : undefined;
+if (heapProfiler) {
+  heapProfiler.connect();
+  await heapProfiler.post('HeapProfiler.enable');
+  await heapProfiler.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
 const cpu = process.cpuUsage();
 const started = performance.now();
 for (let i = 0; i < load.length; i += BURST) {
@@ -135,11 +147,17 @@ for (let i = 0; i < load.length; i += BURST) {
   await new Promise((resolve) => setImmediate(resolve));
 }
 await bridge.engine.whenIdle();
+// Notifications are part of the work: wait until they are delivered too.
+while (bridge.notifier.pending > 0) await new Promise((resolve) => setTimeout(resolve, 1));
 const used = process.cpuUsage(cpu);
 const seconds = (performance.now() - started) / 1000;
 if (profiler) {
   const { profile } = await profiler.post('Profiler.stop');
   writeFileSync(process.env.PIPELINE_PROFILE as string, JSON.stringify(profile));
+}
+if (heapProfiler) {
+  const { profile } = await heapProfiler.post('HeapProfiler.stopSampling');
+  writeFileSync(process.env.PIPELINE_HEAP_PROFILE as string, JSON.stringify(profile));
 }
 await bridge.stop();
 await target.drop();
