@@ -22,6 +22,14 @@ function messagesOf(
   return lifecycle?.length ? [...prebuild, ...lifecycle] : [...prebuild];
 }
 
+/**
+ * The owner to announce: ws-manager's, or the record's when that is empty. The record's string when
+ * both are equal, so a notification waiting in the notifier's queue holds no copy of its own.
+ */
+function ownerOf(reported: string, record: InstanceRecord): string {
+  return reported === '' || reported === record.ownerId ? record.ownerId : reported;
+}
+
 /** The cached record after the change and the write that persists it. */
 export interface InstanceChange {
   record: InstanceRecord;
@@ -56,8 +64,10 @@ export function statusChange(
   const messages = messagesOf(headless, effects.messages);
   return {
     record: {
-      ...record,
       row,
+      ownerId: record.ownerId,
+      workspaceType: record.workspaceType,
+      organizationId: record.organizationId,
       metrics: change.metrics ?? record.metrics,
       prebuild: prebuild?.row ?? record.prebuild,
     },
@@ -66,7 +76,7 @@ export function statusChange(
         row,
         metrics: change.metrics,
         adopt,
-        notify: { ownerID: change.owner || record.ownerId, instanceID: row.id, workspaceID: row.workspaceId },
+        notify: { ownerID: ownerOf(change.owner, record), instanceID: row.id, workspaceID: row.workspaceId },
         prebuild: prebuild?.row,
         messages,
         revokeTokens: effects.revokeTokens,

@@ -9,8 +9,13 @@ function mergeRecords(
   base: Record<string, unknown>,
   update: Record<string, unknown>,
 ): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(update)) {
+  // Copied key by key from an empty literal rather than spread: objects built alike then share one
+  // hidden class (spread copies gave every cached metrics object a hidden class of its own).
+  const merged: Record<string, unknown> = {};
+  for (const key in base) if (Object.hasOwn(base, key)) merged[key] = base[key];
+  for (const key in update) {
+    if (!Object.hasOwn(update, key)) continue;
+    const value = update[key];
     if (value === undefined) continue;
     const previous = merged[key];
     if (isRecord(previous) && isRecord(value)) merged[key] = mergeRecords(previous, value);
@@ -28,5 +33,7 @@ function mergeRecords(
 export function mergeMetrics(current: InstanceMetrics | null, update: InstanceMetrics): InstanceMetrics {
   // The stored JSON may carry keys newer writers added; a generic merge keeps them. Copying the
   // current value first means the result shares no object with either input.
-  return mergeRecords(mergeRecords({}, { ...current }), { ...update });
+  const fields = (value: InstanceMetrics | null): Record<string, unknown> =>
+    (value ?? {}) as Record<string, unknown>;
+  return mergeRecords(mergeRecords({}, fields(current)), fields(update));
 }

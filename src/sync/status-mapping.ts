@@ -47,6 +47,28 @@ export function mapExposedPorts(ports: readonly PortSpec[]): ExposedPort[] {
   }));
 }
 
+/** True when `mapExposedPorts(incoming)` would equal `current` (which is then kept as it is). */
+export function sameExposedPorts(
+  current: readonly ExposedPort[] | undefined,
+  incoming: readonly PortSpec[],
+): boolean {
+  if (current === undefined || current.length !== incoming.length) return false;
+  for (let i = 0; i < incoming.length; i++) {
+    const have = current[i] as ExposedPort;
+    const spec = incoming[i] as PortSpec;
+    if (
+      have.port !== spec.port ||
+      have.url !== spec.url ||
+      have.visibility !== mapVisibility(spec.visibility) ||
+      have.protocol !== (spec.protocol === PortProtocol.PORT_PROTOCOL_HTTPS ? 'https' : 'http') ||
+      Object.keys(have).length !== 4
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** Result of `mapConditions`: the next conditions and whether a stored failure outlived an empty one. */
 export interface MappedConditions {
   conditions: InstanceConditions;
@@ -60,19 +82,52 @@ export interface MappedConditions {
  */
 export function mapConditions(incoming: WorkspaceConditions, current: InstanceConditions): MappedConditions {
   const failedKept = incoming.failed === '' && (current.failed ?? '') !== '';
-  return {
-    failedKept,
-    conditions: {
-      failed: failedKept ? current.failed : incoming.failed,
-      timeout: incoming.timeout,
-      pullingImages: toBool(incoming.pullingImages),
-      deployed: toBool(incoming.deployed),
-      neededImageBuild: current.neededImageBuild,
-      firstUserActivity: incoming.firstUserActivity?.toISOString() ?? current.firstUserActivity,
-      headlessTaskFailed: incoming.headlessTaskFailed,
-      stoppedByRequest: toBool(incoming.stoppedByRequest),
-    },
+  const conditions: InstanceConditions = {
+    failed: failedKept ? current.failed : incoming.failed,
+    timeout: incoming.timeout,
+    pullingImages: toBool(incoming.pullingImages),
+    deployed: toBool(incoming.deployed),
+    neededImageBuild: current.neededImageBuild,
+    firstUserActivity: incoming.firstUserActivity?.toISOString() ?? current.firstUserActivity,
+    headlessTaskFailed: incoming.headlessTaskFailed,
+    stoppedByRequest: toBool(incoming.stoppedByRequest),
   };
+  // Unchanged conditions keep the current object, which a cached record then holds on to.
+  return { failedKept, conditions: sameConditions(current, conditions) ? current : conditions };
+}
+
+const CONDITION_KEYS = [
+  'failed',
+  'timeout',
+  'pullingImages',
+  'deployed',
+  'neededImageBuild',
+  'firstUserActivity',
+  'headlessTaskFailed',
+  'stoppedByRequest',
+] as const;
+
+// Equal in every field, `undefined` counting as absent, and no other key in `current`.
+function sameConditions(current: InstanceConditions, next: InstanceConditions): boolean {
+  let defined = 0;
+  for (const key of CONDITION_KEYS) {
+    if (current[key] !== next[key]) return false;
+    if (current[key] !== undefined) defined++;
+  }
+  for (const key in current) {
+    if (Object.hasOwn(current, key) && current[key as keyof InstanceConditions] !== undefined) defined--;
+  }
+  return defined === 0;
+}
+
+/** True when both hold the same sizes (and `current` nothing else). */
+export function sameImage(current: ImageMetrics | undefined, next: ImageMetrics): boolean {
+  return (
+    current !== undefined &&
+    current.totalSize === next.totalSize &&
+    current.workspaceImageSize === next.workspaceImageSize &&
+    Object.keys(current).length === 2
+  );
 }
 
 /** `status.metrics.image`: each size is taken from the first status that reports it, then kept. */

@@ -1,14 +1,44 @@
 /**
  * The pure status reducer: the next instance row and metrics for one ws-manager status. No I/O, no
- * clock (`observedAt` is passed in), never mutates its inputs.
+ * clock (`observedAt` is passed in), never mutates its inputs. Parts of the current row that do not
+ * change are reused in the next one, and strings of little variety come from a shared pool: memory
+ * only, nothing a caller can observe.
  */
-import type { InstanceConditions, InstanceMetrics, InstanceRow, InstanceStatus } from '../store/types.js';
+import type {
+  ImageMetrics,
+  InstanceConditions,
+  InstanceMetrics,
+  InstanceRow,
+  InstanceStatus,
+} from '../store/types.js';
 import { mergeMetrics } from './metrics-merge.js';
 import { incomingImageMetrics, metricsFromStatus } from './metrics-update.js';
 import { transitionPhase } from './phase-transition.js';
 import type { Reduction, ReductionEvent, StatusReducer, ValidStatus } from './reduction.js';
-import { firstImageMetrics, firstNonEmpty, mapConditions, mapExposedPorts } from './status-mapping.js';
+import {
+  firstImageMetrics,
+  firstNonEmpty,
+  mapConditions,
+  mapExposedPorts,
+  sameExposedPorts,
+  sameImage,
+} from './status-mapping.js';
+import { sharedStrings } from './string-pool.js';
 import { mergeLeavesUnchanged, structuralEqual } from './structural-equal.js';
+
+/**
+ * The value to store: the current one when equal, so that a cached record keeps the strings it holds
+ * and the status's fresh copies die young; otherwise `next`, shared with other instances if pooled.
+ */
+function kept(current: string | undefined, next: string, pooled = false): string {
+  if (current === next) return current;
+  return pooled ? sharedStrings.share(next) : next;
+}
+
+/** True when `current` is `{ image }` with these sizes and nothing else. */
+function sameMetrics(current: InstanceStatus['metrics'], image: ImageMetrics): boolean {
+  return current !== undefined && sameImage(current.image, image) && Object.keys(current).length === 1;
+}
 
 function nextStatus(
   current: InstanceStatus,
@@ -16,16 +46,19 @@ function nextStatus(
   conditions: InstanceConditions,
 ): InstanceStatus {
   const image = firstImageMetrics(current.metrics?.image, incomingImageMetrics(status.metadata));
+  const runtime = status.runtime;
   return {
     conditions,
-    message: status.message,
-    exposedPorts: mapExposedPorts(status.spec.exposedPorts),
-    timeout: status.spec.timeout,
-    nodeName: firstNonEmpty(current.nodeName, status.runtime?.nodeName),
-    podName: firstNonEmpty(current.podName, status.runtime?.podName),
-    nodeIp: firstNonEmpty(current.nodeIp, status.runtime?.nodeIp),
-    ownerToken: status.auth.ownerToken,
-    metrics: image ? { image } : undefined,
+    message: kept(current.message, status.message, true),
+    exposedPorts: sameExposedPorts(current.exposedPorts, status.spec.exposedPorts)
+      ? current.exposedPorts
+      : mapExposedPorts(status.spec.exposedPorts),
+    timeout: kept(current.timeout, status.spec.timeout, true),
+    nodeName: firstNonEmpty(current.nodeName, sharedStrings.share(runtime?.nodeName)),
+    podName: firstNonEmpty(current.podName, runtime?.podName),
+    nodeIp: firstNonEmpty(current.nodeIp, sharedStrings.share(runtime?.nodeIp)),
+    ownerToken: kept(current.ownerToken, status.auth.ownerToken),
+    metrics: image && sameMetrics(current.metrics, image) ? current.metrics : image && { image },
   };
 }
 
@@ -83,17 +116,27 @@ export const reduceStatus: StatusReducer = (current, status, observedAt): Reduct
     };
     return { kind: 'skip', reason: 'after-stopped', statusVersion, events: [ignored] };
   }
-  const { conditions, failedKept } = mapConditions(status.conditions, current.row.status.conditions);
+  const before = current.row;
+  const { conditions, failedKept } = mapConditions(status.conditions, before.status.conditions);
+  const { lifecycle } = transition;
+  // Spelled out rather than spread: one allocation of one shape per status.
   const row: InstanceRow = {
-    ...current.row,
-    ...transition.lifecycle,
+    id: before.id,
+    workspaceId: before.workspaceId,
+    clusterName: before.clusterName,
+    phase: lifecycle.phase,
     statusVersion,
-    deployedTime: current.row.deployedTime ?? (conditions.deployed === true ? observedAt : null),
+    creationTime: before.creationTime,
+    deployedTime: before.deployedTime ?? (conditions.deployed === true ? observedAt : null),
+    startedTime: lifecycle.startedTime,
+    stoppingTime: lifecycle.stoppingTime,
+    stoppedTime: lifecycle.stoppedTime,
     ideUrl: status.spec.url,
-    status: nextStatus(current.row.status, status, conditions),
+    status: nextStatus(before.status, status, conditions),
     updatedAt: observedAt,
   };
-  const events = [...transition.events];
+  // The transition's own list, made for this call.
+  const events = transition.events;
   const activity = firstUserActivity(current.row, row);
   if (activity) events.push(activity);
   if (failedKept) events.push({ type: 'failed-condition-kept' });

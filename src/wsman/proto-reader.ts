@@ -13,6 +13,12 @@ export class ProtoDecodeError extends Error {
   }
 }
 
+/** Node's undocumented `Buffer#utf8Slice`: what `toString('utf8', …)` calls after its checks. */
+type SliceableBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+
+// Protobuf libraries use it too: cheaper than toString's checks for the short strings of a status.
+const HAS_UTF8_SLICE = typeof (Buffer.prototype as Partial<SliceableBuffer>).utf8Slice === 'function';
+
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH = 2;
@@ -94,7 +100,9 @@ export class ProtoReader {
     const end = this.lengthEnd();
     const start = this.pos;
     this.pos = end;
-    return start === end ? '' : this.#buf.toString('utf8', start, end);
+    if (start === end) return '';
+    if (HAS_UTF8_SLICE) return (this.#buf as SliceableBuffer).utf8Slice(start, end);
+    return this.#buf.toString('utf8', start, end);
   }
 
   /** A `google.protobuf.Timestamp` ending at `end`, as the generated code makes it: a Date. */
