@@ -25,7 +25,8 @@ export type InvalidStatusReason =
   | 'missing-auth'
   | 'unknown-phase'
   | 'unknown-type'
-  | 'version-out-of-range';
+  | 'version-out-of-range'
+  | 'too-large';
 
 export type ValidationResult =
   { ok: true; status: ValidStatus } | { ok: false; reason: InvalidStatusReason; message: string };
