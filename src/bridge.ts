@@ -213,6 +213,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     healthyResetMs: config.wsman.healthyResetMs,
     unaryDeadlineMs: config.wsman.unaryDeadlineMs,
     tlsServerName: config.wsman.tlsServerName,
+    keepalive: config.wsman.keepalive,
     allowPlaintext: config.allowPlaintextClusters,
   });
   const ownership = new ClusterOwnership({

@@ -45,6 +45,8 @@ export interface ClusterSupervisorOptions {
   healthyResetMs: number;
   unaryDeadlineMs: number;
   tlsServerName: string;
+  /** HTTP/2 keepalive of ws-manager connections. @default the client's (60 s, 10 s) */
+  keepalive?: { timeMs: number; timeoutMs: number };
   /** Connect to clusters without TLS. @default false */
   allowPlaintext: boolean;
 }
@@ -147,7 +149,12 @@ export class ClusterSupervisor {
     try {
       const subscriber = new ClusterSubscriber({
         cluster: name,
-        target: { url: spec.url, tls: spec.tls, tlsServerName: this.#o.tlsServerName },
+        target: {
+          url: spec.url,
+          tls: spec.tls,
+          tlsServerName: this.#o.tlsServerName,
+          keepalive: this.#o.keepalive,
+        },
         sink: this.#o.sink,
         logger: this.#o.logger,
         backoff: this.#o.backoff,
