@@ -2,58 +2,47 @@
  * Domain errors of the cluster API. Each carries a stable `code`; only `grpc-status.ts` turns them
  * into gRPC statuses. Messages say what to fix and never contain TLS material or tokens.
  */
+import { CodedError } from '../lifecycle/coded-error.js';
 
 /** The request is malformed: a field is missing, too long or out of range. */
-export class InvalidArgumentError extends Error {
-  readonly code = 'INVALID_ARGUMENT';
+export class InvalidArgumentError extends CodedError<'INVALID_ARGUMENT'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidArgumentError';
+    super('INVALID_ARGUMENT', message);
   }
 }
 
 /** The named cluster does not exist. */
-export class NotFoundError extends Error {
-  readonly code = 'NOT_FOUND';
+export class NotFoundError extends CodedError<'NOT_FOUND'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
+    super('NOT_FOUND', message);
   }
 }
 
 /** A cluster with that name or URL exists already. */
-export class AlreadyExistsError extends Error {
-  readonly code = 'ALREADY_EXISTS';
+export class AlreadyExistsError extends CodedError<'ALREADY_EXISTS'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'AlreadyExistsError';
+    super('ALREADY_EXISTS', message);
   }
 }
 
 /** The request is valid but the cluster's state forbids it (unreachable, not empty, static). */
-export class FailedPreconditionError extends Error {
-  readonly code = 'FAILED_PRECONDITION';
+export class FailedPreconditionError extends CodedError<'FAILED_PRECONDITION'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'FailedPreconditionError';
+    super('FAILED_PRECONDITION', message);
   }
 }
 
 /** The caller did not present valid credentials. */
-export class UnauthenticatedError extends Error {
-  readonly code = 'UNAUTHENTICATED';
+export class UnauthenticatedError extends CodedError<'UNAUTHENTICATED'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'UnauthenticatedError';
+    super('UNAUTHENTICATED', message);
   }
 }
 
 /** The service is shutting down and no longer takes requests. */
-export class ServiceStoppingError extends Error {
-  readonly code = 'SERVICE_STOPPING';
+export class ServiceStoppingError extends CodedError<'SERVICE_STOPPING'> {
   constructor() {
-    super('the cluster service is shutting down; retry against a running bridge');
-    this.name = 'ServiceStoppingError';
+    super('SERVICE_STOPPING', 'the cluster service is shutting down; retry against a running bridge');
   }
 }
 

@@ -3,7 +3,7 @@ import type { ListResponse } from '../generated/workspacemanagerbridge/cluster-s
 import type { HandlerContext } from './handler-context.js';
 import { clusterRowToStatus, staticClusterToStatus } from './mapping.js';
 
-/** Handles List (reference 8.4). */
+/** Handles List: stored clusters in database order, then static ones, each with its lease holder. */
 export async function listClusters(ctx: HandlerContext): Promise<ListResponse> {
   const [rows, holders] = await Promise.all([ctx.deps.store.listClusters(), ctx.deps.leaseHolders()]);
   const stored = new Set(rows.map((r) => r.name));

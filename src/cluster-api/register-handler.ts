@@ -36,7 +36,7 @@ async function assertUnique(ctx: HandlerContext, candidate: ValidRegistration): 
   }
 }
 
-/** Handles Register (reference 8.1, with input checks first and NOT racing a concurrent insert). */
+/** Handles Register as Gitpod's bridge does, but with input checks first and no race with a concurrent insert. */
 export async function registerCluster(
   ctx: HandlerContext,
   request: RegisterRequest,

@@ -18,7 +18,7 @@ async function patchFor(
   return patch;
 }
 
-/** Handles Update (reference 8.2): one oneof member, validated first, applied as a column patch. */
+/** Handles Update as Gitpod's bridge does: one oneof member, validated first, applied as a column patch. */
 export async function updateCluster(
   ctx: HandlerContext,
   request: UpdateRequest,

@@ -1,5 +1,5 @@
 /**
- * When the bridge stops an instance itself (reference sections 6.1 and 6.2). Pure: a function of the
+ * When the bridge stops an instance itself (the original bridge's rules, with their strict and inclusive comparisons). Pure: a function of the
  * instance's row, whether its ws-manager lists it, the time and the configured timeouts.
  */
 import type { PhaseTimeouts } from '../config/config.js';

@@ -6,6 +6,7 @@
 import { classesFromDescribe, type DescribeCluster } from '../wsman/describe-cluster.js';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
+import { OutageLog } from '../observability/outage-log.js';
 import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterStore } from '../store/ports.js';
@@ -33,7 +34,8 @@ function sameClasses(row: ClusterRow, classes: WorkspaceClassInfo[], preferred: 
 export class WorkspaceClassRefresher implements Service {
   readonly #o: WorkspaceClassRefresherOptions;
   readonly #loop: Loop;
-  readonly #failing = new Set<string>();
+  /** One outage log per cluster: a cluster that keeps failing is logged once, and once on recovery. */
+  readonly #outages = new Map<string, OutageLog>();
 
   constructor(options: WorkspaceClassRefresherOptions) {
     this.#o = options;
@@ -72,17 +74,19 @@ export class WorkspaceClassRefresher implements Service {
       if (!sameClasses(row, classes.availableWorkspaceClasses, classes.preferredWorkspaceClass)) {
         await this.#o.store.updateCluster(row.name, classes);
       }
-      if (this.#failing.delete(row.name))
-        this.#o.logger.info({ cluster: row.name }, 'workspace classes refreshed again');
+      this.#outage(row.name).recovered();
     } catch (error: unknown) {
       if (signal.aborted) return;
-      if (!this.#failing.has(row.name)) {
-        this.#failing.add(row.name);
-        this.#o.logger.warn(
-          { cluster: row.name, error: errorMessage(error) },
-          'cannot refresh workspace classes',
-        );
-      }
+      this.#outage(row.name).failed(error);
     }
+  }
+
+  #outage(cluster: string): OutageLog {
+    let outage = this.#outages.get(cluster);
+    if (!outage) {
+      outage = new OutageLog(this.#o.logger.child({ cluster }), 'workspace class refresh');
+      this.#outages.set(cluster, outage);
+    }
+    return outage;
   }
 }

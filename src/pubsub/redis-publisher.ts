@@ -1,4 +1,5 @@
 /** Publisher over Redis pub/sub (ioredis): pipelined PUBLISH on one connection, SUBSCRIBE on another. */
+import { CodedError } from '../lifecycle/coded-error.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import { abortError, errorMessage } from '../lifecycle/abort.js';
 import { backoffDelay, type BackoffOptions } from '../lifecycle/backoff.js';
@@ -29,13 +30,11 @@ export const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 100, maxMs: 5_000,
 const MIN_RECONNECT_MS = 20;
 
 /** Thrown by {@link RedisPublisher.publish} when Redis did not accept every message. */
-export class RedisPublishError extends Error {
-  readonly code = 'REDIS_PUBLISH_FAILED';
+export class RedisPublishError extends CodedError<'REDIS_PUBLISH_FAILED'> {
   /** Number of messages of the call that were not accepted. */
   readonly failed: number;
   constructor(failed: number, total: number, reason: string) {
-    super(`redis publish failed for ${failed} of ${total} messages: ${reason}`);
-    this.name = 'RedisPublishError';
+    super('REDIS_PUBLISH_FAILED', `redis publish failed for ${failed} of ${total} messages: ${reason}`);
     this.failed = failed;
   }
 }

@@ -1,4 +1,5 @@
 /** Parsing of `REDIS_URL` into connection settings, with errors that never echo a password. */
+import { CodedError } from '../lifecycle/coded-error.js';
 import { isIP } from 'node:net';
 
 /** Connection settings taken from a `redis://` or `rediss://` URL. */
@@ -16,11 +17,9 @@ export interface RedisTarget {
 }
 
 /** Thrown for a `REDIS_URL` that cannot be used; the message says what to fix and omits secrets. */
-export class InvalidRedisUrlError extends Error {
-  readonly code = 'INVALID_REDIS_URL';
+export class InvalidRedisUrlError extends CodedError<'INVALID_REDIS_URL'> {
   constructor(reason: string) {
-    super(`invalid REDIS_URL: ${reason}`);
-    this.name = 'InvalidRedisUrlError';
+    super('INVALID_REDIS_URL', `invalid REDIS_URL: ${reason}`);
   }
 }
 

@@ -1,4 +1,4 @@
-/** Phase and lifecycle timestamps of an instance after one ws-manager phase (reference table 4.5). */
+/** Phase and lifecycle timestamps of an instance after one ws-manager phase (the original bridge's table, with `stopped` terminal except for RUNNING). */
 import type { WorkspacePhase } from '../generated/wsman/core.js';
 import type { InstancePhase, InstanceRow } from '../store/types.js';
 import type { ReductionEvent } from './reduction.js';

@@ -1,4 +1,4 @@
-/** Maps a prebuild workspace's status onto its prebuild state (reference section 7.2). */
+/** Maps a prebuild workspace's status onto its prebuild state (the original bridge's mapping, with stopped_by_request EMPTY not counted as aborted). */
 import type { WorkspaceConditions } from '../generated/wsman/core.js';
 import { WorkspaceConditionBool, WorkspacePhase } from '../generated/wsman/core.js';
 import { HEADLESS_EVENT_TYPES, type HeadlessEventType } from '../pubsub/payloads.js';

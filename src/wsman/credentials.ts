@@ -1,14 +1,13 @@
 /** TLS material for ws-manager connections: base64-encoded PEM, as the original stores it. */
+import { CodedError } from '../lifecycle/coded-error.js';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { ClusterTls } from '../store/types.js';
 
 /** TLS material that cannot be used; the message says which part and why, never the material. */
-export class InvalidTlsError extends Error {
-  readonly code = 'INVALID_TLS';
+export class InvalidTlsError extends CodedError<'INVALID_TLS'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidTlsError';
+    super('INVALID_TLS', message);
   }
 }
 

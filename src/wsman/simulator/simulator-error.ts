@@ -1,4 +1,5 @@
 /** Errors the simulated ws-manager raises; the gRPC edge maps their codes to status codes. */
+import { CodedError } from '../../lifecycle/coded-error.js';
 
 /** Stable codes of simulator errors, named after the gRPC status each one becomes. */
 export const SimulatorErrorCode = {
@@ -12,15 +13,7 @@ export const SimulatorErrorCode = {
 export type SimulatorErrorCode = (typeof SimulatorErrorCode)[keyof typeof SimulatorErrorCode];
 
 /** A request the simulator refuses; `code` says why, the message says what to fix. */
-export class SimulatorError extends Error {
-  readonly code: SimulatorErrorCode;
-
-  constructor(code: SimulatorErrorCode, message: string) {
-    super(message);
-    this.name = 'SimulatorError';
-    this.code = code;
-  }
-}
+export class SimulatorError extends CodedError<SimulatorErrorCode> {}
 
 /** True for errors raised by the simulator (as opposed to bugs). */
 export function isSimulatorError(error: unknown): error is SimulatorError {
