@@ -48,6 +48,12 @@ export interface NotifierOptions {
   instanceChannel?: string;
   /** How long `stop()` keeps trying to deliver what is queued. @default 5000 */
   stopGraceMs?: number;
+  /**
+   * When delivered outbox rows are acknowledged: batched for `ackDelayMs` (@default 250), by the
+   * clock `now` (@default performance.now). Tests set the clock to decide exactly when an
+   * acknowledgement falls due.
+   */
+  acknowledgements?: { ackDelayMs?: number; now?: () => number };
 }
 
 /** The single sender of notifications; see the module comment. */
@@ -79,9 +85,10 @@ export class Notifier implements Service<NotifierState> {
     const outbox = options.outbox;
     const replica = options.replica ?? '';
     const outage = new OutageLog(options.logger, 'notifications: outbox');
+    const acks = options.acknowledgements;
     this.#outbox = outbox && {
-      instances: new OutboxTracker(instanceLane(outbox, replica), maxBatch, options.logger, outage),
-      messages: new OutboxTracker(messageLane(outbox, replica), maxBatch, options.logger, outage),
+      instances: new OutboxTracker(instanceLane(outbox, replica), maxBatch, options.logger, outage, acks),
+      messages: new OutboxTracker(messageLane(outbox, replica), maxBatch, options.logger, outage, acks),
     };
     this.#maxBatch = maxBatch;
     this.#onPublished = options.onPublished;

@@ -114,19 +114,28 @@ export class OutboxTracker {
   readonly #recovered = new Set<string>();
   #drained = false;
   readonly #ackDelayMs: number;
-  /** performance.now() when the oldest unacknowledged delivery happened. */
+  readonly #now: () => number;
+  /** `now()` when the oldest unacknowledged delivery happened. */
   #owedSince: number | undefined;
 
   /**
    * `pageSize` bounds both a read and an acknowledgement call. Acknowledgements wait up to
    * `ackDelayMs` (or until a page is full) so that they cost one write per many deliveries, not one
    * each; a crash in between only means those entries are sent again. The lanes of one outbox share
-   * `outage`: both live in the same database, so one outage is one pair of log lines.
+   * `outage`: both live in the same database, so one outage is one pair of log lines. `timing`
+   * sets the delay (@default 250 ms) and the clock (@default performance.now).
    */
-  constructor(lane: OutboxLane, pageSize: number, logger: Logger, outage: OutageLog, ackDelayMs = 250) {
+  constructor(
+    lane: OutboxLane,
+    pageSize: number,
+    logger: Logger,
+    outage: OutageLog,
+    timing: { ackDelayMs?: number; now?: () => number } = {},
+  ) {
     this.#lane = lane;
     this.#pageSize = pageSize;
-    this.#ackDelayMs = ackDelayMs;
+    this.#ackDelayMs = timing.ackDelayMs ?? 250;
+    this.#now = timing.now ?? (() => performance.now());
     this.#logger = logger;
     this.#outage = outage;
   }
@@ -142,7 +151,7 @@ export class OutboxTracker {
   }
 
   /** Milliseconds until owed acknowledgements are due: 0 when due now, Infinity when none is owed. */
-  ackDueIn(now: number = performance.now()): number {
+  ackDueIn(now: number = this.#now()): number {
     if (this.#toAck.size === 0 || this.#owedSince === undefined) return Infinity;
     if (this.#toAck.size >= this.#pageSize) return 0;
     return Math.max(0, this.#owedSince + this.#ackDelayMs - now);
@@ -218,7 +227,7 @@ export class OutboxTracker {
   delivered(queueKey: string, requeued: boolean, revision: bigint | undefined): void {
     this.#recovered.delete(queueKey);
     if (requeued || revision === undefined) return;
-    if (this.#toAck.size === 0) this.#owedSince = performance.now();
+    if (this.#toAck.size === 0) this.#owedSince = this.#now();
     this.#toAck.set(queueKey, revision);
   }
 
@@ -240,7 +249,7 @@ export class OutboxTracker {
       return false;
     }
     for (const key of acks.keys()) this.#toAck.delete(key);
-    this.#owedSince = this.#toAck.size > 0 ? performance.now() : undefined;
+    this.#owedSince = this.#toAck.size > 0 ? this.#now() : undefined;
     this.#outage.recovered();
     return true;
   }

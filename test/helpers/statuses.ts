@@ -18,6 +18,7 @@ import type {
   PrebuildRow,
   WorkspaceType as PlatformType,
 } from '../../src/store/types.js';
+import { instanceRow } from '../contract/store-fixtures.js';
 
 /** When the default instance was created by the platform. */
 export const CREATED_AT = '2024-05-01T09:59:00.000Z';
@@ -86,22 +87,12 @@ export interface InstanceRecordOverrides {
 
 /** A stored instance as the platform creates it (phase `pending`, no version yet), with overrides. */
 export function instanceRecord(overrides: InstanceRecordOverrides = {}): InstanceRecord {
-  const row: InstanceRow = {
-    id: 'inst-1',
+  const row: InstanceRow = instanceRow('inst-1', {
     workspaceId: 'ws-1',
-    clusterName: 'eu-1',
-    phase: 'pending',
-    statusVersion: 0n,
     creationTime: CREATED_AT,
-    deployedTime: null,
-    startedTime: null,
-    stoppingTime: null,
-    stoppedTime: null,
-    ideUrl: '',
-    status: { conditions: {} },
     updatedAt: CREATED_AT,
     ...overrides.row,
-  };
+  });
   return {
     row,
     ownerId: overrides.ownerId ?? 'user-1',

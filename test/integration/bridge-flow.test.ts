@@ -131,7 +131,11 @@ for (const kind of DATABASES) {
         // every cut forces a resubscribe and a resync.
         for (let drop = 0; drop < 3; drop++) {
           await vi.waitFor(() => expect(s.sim.subscriberCount).toBe(1), { timeout: 10_000 });
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          // Some statuses flow over the new stream before it is cut again.
+          const applied = s.bridge.engine.applied;
+          await vi.waitFor(() => expect(s.bridge.engine.applied).toBeGreaterThan(applied + 20), {
+            timeout: 10_000,
+          });
           s.sim.dropSubscribers();
         }
         const result = await load;

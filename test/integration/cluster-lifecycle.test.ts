@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServerCredentials } from '@grpc/grpc-js';
+import { ServerCredentials, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridge, type Bridge } from '../../src/bridge.js';
 import { StartWorkspaceRequest } from '../../src/generated/wsman/core.js';
@@ -140,7 +140,7 @@ for (const kind of DATABASES) {
       expect((await bridge.store.getCluster('eu-sim'))?.availableWorkspaceClasses.length).toBeGreaterThan(0);
 
       // A running regular instance blocks a plain deregistration...
-      expect(await codeOf(api.deregister('eu-sim'))).toBe(9); // FAILED_PRECONDITION
+      expect(await codeOf(api.deregister('eu-sim'))).toBe(status.FAILED_PRECONDITION);
       // ...and with force it is marked stopped through the sync engine, then the stream is closed.
       await api.deregister('eu-sim', true);
       const row = (await bridge.store.loadInstances(['i-1'])).get('i-1')?.row;

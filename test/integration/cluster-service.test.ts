@@ -28,6 +28,7 @@ import {
   type DescribeOnlyWsman,
 } from '../helpers/describe-only-wsman.js';
 import { b64, clusterTlsOf, createTestPki } from '../helpers/test-pki.js';
+import { deferred } from '../helpers/deferred.js';
 
 const pki = createTestPki();
 const foreign = createTestPki('foreign-ca');
@@ -56,13 +57,6 @@ async function seed(
     rows.map(([id, phase, type]) => ({ id, phase, type })),
     { cluster, owner: 'owner' },
   );
-}
-
-/** A promise with its resolve function. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 describe.each(DATABASES)('ClusterService over %s', (kind) => {

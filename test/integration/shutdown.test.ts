@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
 import type { WorkspaceStatus } from '../../src/generated/wsman/core.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
 import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
+import { runSql } from '../helpers/sql.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -58,8 +59,17 @@ describe('serve process', () => {
       });
     });
     await running;
-    // Let some load flow, then ask the process to stop.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Once the demo's workspaces are in the database, ask the process to stop.
+    await vi.waitFor(
+      async () => {
+        const [row] = await runSql<{ n: number | bigint }>(
+          db,
+          'SELECT count(*) AS n FROM workspace_instances',
+        );
+        expect(Number(row?.n ?? 0)).toBeGreaterThanOrEqual(20);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(lines.find((l) => l.msg === 'ws-manager-bridge stopped')?.clean).toBe(true);
@@ -98,7 +108,8 @@ for (const kind of DATABASES) {
       await bridge.start();
       const abort = new AbortController();
       const load = sim.runLoad({ workspaces: 200, updatesPerSecond: 3000, signal: abort.signal });
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Stop in the middle of the load, with writes under way.
+      await vi.waitFor(() => expect(bridge.engine.applied).toBeGreaterThan(300), { timeout: 20_000 });
       const states: string[] = [bridge.state];
       const stopping = bridge.stop();
       states.push(bridge.state);

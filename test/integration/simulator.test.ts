@@ -30,19 +30,13 @@ import {
   type SimulatorOptions,
 } from '../../src/wsman/simulator/index.js';
 import { SYNTHETIC_TASK_FAILURE } from '../../src/wsman/simulator/synthetic-request.js';
+import { deferred } from '../helpers/deferred.js';
 
 const { PENDING, CREATING, INITIALIZING, RUNNING, STOPPING, STOPPED } = WorkspacePhase;
 const { TRUE, FALSE } = WorkspaceConditionBool;
 const LOAD_PATH = [PENDING, CREATING, INITIALIZING, RUNNING, RUNNING, STOPPING, STOPPED];
 /** A headless workspace runs its task and stops by itself: no second RUNNING with a user. */
 const HEADLESS_PATH = [PENDING, CREATING, INITIALIZING, RUNNING, STOPPING, STOPPED];
-
-/** A promise with its settle functions, for waiting on callbacks. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** Collects one Subscribe stream and lets a test wait for what it needs. */
 class StatusStream {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyedSerialQueue } from '../../src/lifecycle/keyed-queue.js';
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+import { deferred } from '../helpers/deferred.js';
 
 describe('KeyedSerialQueue', () => {
   it('runs work of one key in order, one at a time, and other keys alongside', async () => {

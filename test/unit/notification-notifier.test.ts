@@ -81,7 +81,15 @@ describe('Notifier', () => {
   it('keeps the outbox row of an instance committed again after delivery, until that change is delivered', async () => {
     const publisher = new GatedPublisher();
     const outbox = new MemoryOutbox();
-    const notifier = new Notifier({ publisher, logger: silentLogger(), outbox, backoff: FAST });
+    // The real clock plus a jump the test makes: an acknowledgement falls due exactly when it jumps.
+    const clock = { skipped: 0 };
+    const notifier = new Notifier({
+      publisher,
+      logger: silentLogger(),
+      outbox,
+      backoff: FAST,
+      acknowledgements: { ackDelayMs: 250, now: () => performance.now() + clock.skipped },
+    });
     created.push(notifier);
     await notifier.start();
     outbox.record(inst('a'));
@@ -94,7 +102,7 @@ describe('Notifier', () => {
     const sendingB = await publisher.call(1);
     outbox.record(inst('a'));
     notifier.notifyInstances([inst('a')]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    clock.skipped += 300;
     sendingB.settle();
     const sendingA = await publisher.call(2);
     expect(outbox.ids()).toContain('a');

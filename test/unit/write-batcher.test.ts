@@ -31,10 +31,15 @@ class ScriptedStore {
   /** Resolves the write in flight, when `hold` is set. */
   release: (() => void) | undefined;
   hold = false;
+  /** Batches refused while the store was down. */
+  refused = 0;
   async writeBatch(writes: readonly InstanceWrite[]): Promise<BatchResult> {
     if (this.hold) await new Promise<void>((resolve) => (this.release = resolve));
     await Promise.resolve();
-    if (this.down) throw new Error('connection refused');
+    if (this.down) {
+      this.refused++;
+      throw new Error('connection refused');
+    }
     if (writes.some((w) => this.poison.has(w.row.id))) throw new Error('constraint violation');
     this.batches.push([...writes]);
     const fenced = writes.filter((w) => this.lostLeases.has(w.lease ?? '')).map((w) => w.row.id);
@@ -104,7 +109,7 @@ describe('WriteBatcher', () => {
     store.down = true;
     batcher.submit(pending('a', 1n));
     batcher.submit(pending('b', 1n));
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(store.refused).toBeGreaterThan(0));
     batcher.submit(pending('a', 2n));
     expect(batcher.dirty).toBe(2);
     store.down = false;
@@ -177,9 +182,9 @@ describe('WriteBatcher', () => {
     outcomes.length = 0;
     store.down = true;
     batcher.submit(pending('late', 1n, {}, [waiter('late')]));
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(store.refused).toBeGreaterThan(0));
     batcher.stop();
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(outcomes).toEqual(['late:false']));
     batcher.submit(pending('after', 1n, {}, [waiter('after')]));
     expect(outcomes.sort()).toEqual(['after:false', 'late:false']);
   });
