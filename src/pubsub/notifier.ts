@@ -19,7 +19,7 @@ import type { Service } from '../lifecycle/service.js';
 import { instanceLane, messageLane, OutboxTracker } from './outbox-tracker.js';
 import { instanceUpdateMessage, messageKind, type MessageKind } from './payloads.js';
 import type { Message, Publisher } from './ports.js';
-import { Wakeup } from './wakeup.js';
+import { Wakeup } from '../lifecycle/wakeup.js';
 
 /** Lifecycle states of a {@link Notifier}. */
 export const NOTIFIER_STATES = ['idle', 'running', 'stopping', 'stopped'] as const;

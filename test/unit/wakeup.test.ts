@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Wakeup } from '../../src/pubsub/wakeup.js';
+import { Wakeup } from '../../src/lifecycle/wakeup.js';
 
 describe('Wakeup', () => {
   it('ends an endless wait on wake()', async () => {
