@@ -15,7 +15,10 @@ export interface LeasePlanInput {
   leases: readonly { name: string; holder: string; wantedBy: string | null; expired: boolean }[];
   /** Leases this replica holds and trusts (renewed in time). */
   held: ReadonlySet<string>;
-  /** Names this replica handed back lately: left for others to take, so a lease does not bounce back. */
+  /**
+   * Names this replica handed back lately: left for others to take, so a lease does not bounce back.
+   * Once another replica has held one since, it is no longer held back (it has not bounced).
+   */
   cooldown: ReadonlySet<string>;
 }
 
@@ -78,8 +81,9 @@ export function planLeases(input: LeasePlanInput): LeasePlan {
   const missing = fair - mine;
   if (missing > 0 && release.length === 0) {
     const candidates = [...desired].filter((name) => {
-      if (held.has(name) || input.cooldown.has(name)) return false;
+      if (held.has(name)) return false;
       const row = rows.get(name);
+      if (input.cooldown.has(name) && (row === undefined || row.holder === me)) return false;
       if (row === undefined) return true;
       if (row.wantedBy != null && row.wantedBy !== me && live.has(row.wantedBy)) return false;
       return row.expired || row.holder === me || !live.has(row.holder) || row.wantedBy === me;

@@ -116,6 +116,28 @@ const cases: Case[] = [
     input: { desired: clusters(2), live: ['me', 'r2'], held: ['c1'], cooldown: ['c2'] },
     acquireCount: 0,
   },
+  {
+    name: 'a lease handed back lately and still not taken by anyone else stays left for others',
+    input: {
+      desired: clusters(2),
+      live: ['me', 'r2'],
+      held: ['c1'],
+      cooldown: ['c2'],
+      leases: { c2: ['me', null, 'expired'] },
+    },
+    acquireCount: 0,
+  },
+  {
+    name: 'a lease handed back lately is taken again once its new holder released it (that holder left)',
+    input: {
+      desired: clusters(3),
+      live: ['me'],
+      held: ['c1'],
+      cooldown: ['c2'],
+      leases: { c2: ['r2', null, 'expired'] },
+    },
+    acquireCount: 2,
+  },
 ];
 
 describe('planLeases', () => {
