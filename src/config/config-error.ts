@@ -2,6 +2,7 @@
  * Where a setting came from, and the error that names it. A user who mistyped a value needs to know
  * which of the three places to fix: the command line, the environment, or a key in the config file.
  */
+import { CodedError } from '../lifecycle/coded-error.js';
 
 /** The origin of one configuration value. */
 export type SettingSource =
@@ -25,11 +26,10 @@ export function describeSource(source: SettingSource): string {
  * An invalid setting. The message starts with the setting's source when there is one; errors about a
  * combination of settings name them in the reason instead.
  */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<'INVALID_CONFIG'> {
   readonly source: SettingSource | undefined;
   constructor(source: SettingSource | undefined, reason: string) {
-    super(source ? `${describeSource(source)}: ${reason}` : reason);
-    this.name = 'ConfigError';
+    super('INVALID_CONFIG', source ? `${describeSource(source)}: ${reason}` : reason);
     this.source = source;
   }
 }

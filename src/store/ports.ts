@@ -2,6 +2,7 @@
  * Ports the sync engine, controllers and cluster API use. Adapters (`sqlite/`, `postgres/`) implement
  * them; callers never import an adapter. One contract suite (test/contract) runs against every adapter.
  */
+import { CodedError } from '../lifecycle/coded-error.js';
 import type {
   ClusterRow,
   InstanceMetrics,
@@ -301,27 +302,24 @@ export interface Store extends InstanceStore, OutboxStore, PrebuildStore, Cluste
 }
 
 /** Thrown by `insertCluster` when a cluster of that name, or with that URL, exists. */
-export class ClusterExistsError extends Error {
-  readonly code = 'CLUSTER_EXISTS';
+export class ClusterExistsError extends CodedError<'CLUSTER_EXISTS'> {
   /** Which unique column is taken. */
   readonly field: 'name' | 'url';
   constructor(field: 'name' | 'url', value: string) {
-    super(`a workspace cluster with ${field} "${value}" already exists`);
-    this.name = 'ClusterExistsError';
+    super('CLUSTER_EXISTS', `a workspace cluster with ${field} "${value}" already exists`);
     this.field = field;
   }
 }
 
 /** Thrown by `claimSoleWriter` when another process writes the database. */
-export class StoreInUseError extends Error {
-  readonly code = 'STORE_IN_USE';
+export class StoreInUseError extends CodedError<'STORE_IN_USE'> {
   /** The other process, as it described itself, e.g. `bridge-a (pid 42 on host h1 since <ISO time>)`. */
   readonly holder: string;
   constructor(what: string, holder: string) {
     super(
+      'STORE_IN_USE',
       `${what} is in use by another ws-manager-bridge (${holder}); SQLite allows one bridge per file, use PostgreSQL for replicas`,
     );
-    this.name = 'StoreInUseError';
     this.holder = holder;
   }
 }

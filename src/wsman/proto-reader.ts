@@ -4,12 +4,15 @@
  * hands over; every read that would pass the end of its message throws.
  */
 import type { Duration } from '../generated/google/protobuf/duration.js';
+import { CodedError } from '../lifecycle/coded-error.js';
 
-/** Thrown for bytes that are not a valid message. */
-export class ProtoDecodeError extends Error {
+/**
+ * Thrown for bytes that are not a valid message. Only built on malformed input, at most once per
+ * call: grpc-js cancels the call when its deserializer throws.
+ */
+export class ProtoDecodeError extends CodedError<'PROTO_DECODE'> {
   constructor(message: string) {
-    super(`cannot decode ws-manager message: ${message}`);
-    this.name = 'ProtoDecodeError';
+    super('PROTO_DECODE', `cannot decode ws-manager message: ${message}`);
   }
 }
 
