@@ -30,7 +30,7 @@ import {
   type StopCommand,
 } from './mailbox.js';
 import { markStopped } from './mark-stopped.js';
-import { OnceLog } from './once-log.js';
+import { OnceLog } from '../observability/once-log.js';
 import type { PrebuildMapperOptions } from './prebuild-mapper.js';
 import { reducePrebuild, type PrebuildReduction } from './prebuild-reducer.js';
 import { reportEvents } from './reduction-events.js';
