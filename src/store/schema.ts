@@ -1,8 +1,8 @@
 /**
- * Kysely's view of the tables (DESIGN section 5), shared by both adapters. Selected types are the
- * union of what better-sqlite3 (safe integers, TEXT) and pg (int8 as bigint, jsonb, timestamptz)
- * return; the `*-columns.ts` mappers turn them into the shapes of `types.ts`. Inserted values are
- * what both drivers accept: JSON as text, timestamps as ISO strings, booleans as 0/1.
+ * Kysely's view of the tables, the platform's and the bridge's own, shared by both adapters. Selected
+ * types are the union of what better-sqlite3 (safe integers, TEXT) and pg (int8 as bigint, jsonb,
+ * timestamptz) return; the `*-columns.ts` mappers turn them into the shapes of `types.ts`. Inserted
+ * values are what both drivers accept: JSON as text, timestamps as ISO strings, booleans as 0/1.
  */
 import type { ColumnType } from 'kysely';
 

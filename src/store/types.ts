@@ -1,5 +1,6 @@
 /**
- * Rows of the tables other platform services read (DESIGN section 5), in the shape the code uses.
+ * Rows of the tables other platform services read (workspace clusters, instances and their metrics,
+ * workspaces, prebuilds, user tokens), in the shape the code uses.
  * Column names are snake_case in the database; adapters translate. Timestamps are ISO-8601 UTC
  * strings with milliseconds; `null` means "not set".
  */

@@ -1,4 +1,8 @@
-/** The controller's stop rules (reference 6.1 and 6.2), one table row per case. */
+/**
+ * The controller's stop rules, one table row per case: a phase timeout stops an instance whether or
+ * not ws-manager lists it; an instance ws-manager does not list stops at once when running, after its
+ * timeout when pending or stopping, and is kept while ws-manager cannot be reached.
+ */
 import { describe, expect, it } from 'vitest';
 import type { PhaseTimeouts } from '../../src/config/config.js';
 import { decideInstance, type StopRule } from '../../src/controllers/instance-decisions.js';

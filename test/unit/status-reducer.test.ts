@@ -21,7 +21,10 @@ const stopped = at({
   stoppedTime: EARLIER,
 });
 
-/** One row per line of the reference's phase table (4.5), plus the deliberate changes for `stopped`. */
+/**
+ * One row per ws-manager phase: how the original bridge maps it onto the instance row, plus the
+ * deliberate changes for `stopped`.
+ */
 const phaseTable: ReducerCase[] = [
   {
     name: 'UNKNOWN keeps the phase and still updates other fields',

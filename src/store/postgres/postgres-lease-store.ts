@@ -1,7 +1,8 @@
 /**
- * Leases and heartbeats of replicas sharing one PostgreSQL database (DESIGN section 8). Every time is
- * the database's `now()`, so replicas never compare their clocks with each other; each method is one
- * statement, so each is atomic on its own.
+ * Leases and heartbeats of replicas sharing one PostgreSQL database: a lease row per cluster names the
+ * replica that streams and controls it, a heartbeat row per running replica says until when it is
+ * live. Every time is the database's `now()`, so replicas never compare their clocks with each other;
+ * each method is one statement, so each is atomic on its own.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type pg from 'pg';
