@@ -1,7 +1,7 @@
 /**
  * Schema of the PostgreSQL adapter (the tables of docs/schema.md): jsonb for JSON, bigint for
- * versions, timestamptz for times. Value lists in CHECKs are spelled out because a migration must not change
- * when types.ts does.
+ * versions, timestamptz for times. Value lists in CHECKs are spelled out because a migration must not
+ * change when types.ts does.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 import { assertUniqueClusterUrls } from '../migration-checks.js';
