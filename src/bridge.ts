@@ -23,6 +23,8 @@ import { healthRoutes, metricsRoute, type Readiness } from './observability/ops-
 import { RateHistory, RateSampler, type RateSample } from './observability/rate-history.js';
 import type { RecentLog } from './observability/recent-log.js';
 import { statusRoutes } from './observability/status-page.js';
+import { disabledTracing, setupTracing, tracingRequested, type Tracing } from './observability/tracing.js';
+import { packageVersion } from './observability/version.js';
 import { buildStatusReport, type StatusSources } from './observability/status-report.js';
 import { openPublisher } from './pubsub/open-publisher.js';
 import { Notifier } from './pubsub/notifier.js';
@@ -48,6 +50,11 @@ export interface BridgeDeps {
   http?: boolean;
   /** The last warn/error lines of `logger` (see `createLogger`), shown on the status page. */
   recentLog?: RecentLog;
+  /**
+   * Where spans go. @default set up from the standard OpenTelemetry environment (`OTEL_*`): off
+   * unless it names an exporter
+   */
+  tracing?: Tracing;
 }
 
 export const BRIDGE_STATES = ['idle', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
@@ -127,6 +134,7 @@ interface Parts {
   staticClusters: readonly StaticCluster[];
   recentLog: RecentLog | undefined;
   http: boolean;
+  tracing: Tracing;
 }
 
 /**
@@ -137,6 +145,9 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
   const { logger } = deps;
   const replica = config.replicaId;
   const metrics = deps.metrics ?? createMetrics();
+  const tracing =
+    deps.tracing ??
+    (tracingRequested(process.env) ? setupTracing(process.env, logger, packageVersion()) : disabledTracing());
   const store = deps.store ?? (await openStore(config.databaseUrl, { logger }));
   const publisher = deps.publisher ?? (await openPublisher(config.redisUrl, logger));
   const demo = config.demo.enabled ? await DemoCluster.listen(config.demo, logger) : undefined;
@@ -155,6 +166,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     backoff: config.wsman.backoff,
     onPublished: (type, ok, count) =>
       metrics.redisUpdatesPublishedTotal.inc({ type, error: String(!ok) }, count),
+    tracing,
   });
   const orphans = publisher.durable
     ? new OrphanClaimer({
@@ -183,6 +195,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     fence: tokens && (() => tokens.fence()),
     backoff: config.wsman.backoff,
     probe: deps.probe,
+    tracing,
   });
   metrics.sources.notificationsPending = () => notifier.pending;
   metrics.sources.instancesTracked = () => engine.tracked;
@@ -197,6 +210,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     stopAfterDisconnectMs: config.stopInstancesAfterDisconnectMs,
     metrics,
     logger,
+    tracing,
   };
   const controllers = new ClusterControllers({
     ...controllerOptions,
@@ -215,6 +229,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     tlsServerName: config.wsman.tlsServerName,
     keepalive: config.wsman.keepalive,
     allowPlaintext: config.allowPlaintextClusters,
+    tracing,
   });
   const ownership = new ClusterOwnership({
     supervisor,
@@ -279,6 +294,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
           : new Map(supervisor.clusters().map((c) => [c.name, replica])),
       logger: logger.child({ component: 'cluster-service' }),
     },
+    tracing,
   });
   return new BridgeRuntime({
     config,
@@ -300,6 +316,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     staticClusters,
     recentLog: deps.recentLog,
     http: deps.http ?? true,
+    tracing,
   });
 }
 
@@ -551,6 +568,7 @@ class BridgeRuntime implements Bridge {
     await step('publisher', () => p.publisher.close());
     await step('store', () => p.store.close());
     await step('http', () => this.#stopHttp());
+    await step('tracing', () => p.tracing.shutdown());
     this.#state = 'stopped';
     if (failedStart) p.logger.info('ws-manager-bridge stopped after a failed start');
     else p.logger.info({ clean }, 'ws-manager-bridge stopped');

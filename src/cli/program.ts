@@ -1,7 +1,7 @@
 /** The `ws-manager-bridge` command line: one async function per subcommand. */
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ConfigFlags } from '../config/load-config.js';
+import { packageVersion } from '../observability/version.js';
 import { registerClustersCommands } from './clusters-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { oneLineParserErrors } from './parser-errors.js';
@@ -29,12 +29,6 @@ function databaseOptions(cmd: Command): Command {
     .option('--config <path>', "the original bridge's JSON config file (env WSMAN_BRIDGE_CONFIGPATH)")
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL)')
     .option('--log-format <format>', 'json or pretty (env LOG_FORMAT, default: pretty on a terminal)');
-}
-
-/** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 /** Builds the program; `run` receives the exit code of the chosen subcommand. */

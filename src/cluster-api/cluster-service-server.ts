@@ -12,6 +12,7 @@ import {
 import { errorMessage } from '../lifecycle/abort.js';
 import { KeyedSerialQueue } from '../lifecycle/keyed-queue.js';
 import type { Logger } from '../observability/logger.js';
+import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import { bearerTokenCheck } from './bearer-token.js';
 import type { ClusterServiceDeps } from './deps.js';
 import { deregisterCluster } from './deregister-handler.js';
@@ -38,6 +39,8 @@ export interface ClusterServiceServerOptions {
   /** How long stop() lets running calls finish before cutting them off. @default 5000 */
   shutdownGraceMs?: number;
   deps: ClusterServiceDeps;
+  /** A span per call. @default off */
+  tracing?: Tracing;
 }
 
 /** Lifecycle states of the server. */
@@ -54,6 +57,7 @@ export class ClusterServiceServer {
   readonly #stopping = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #shutdownGraceMs: number;
+  readonly #tracing: Tracing;
   #state: ClusterServiceState = 'idle';
   #server: Server | undefined;
   #startPromise: Promise<number> | undefined;
@@ -63,6 +67,7 @@ export class ClusterServiceServer {
     this.#config = options.config;
     this.#logger = options.deps.logger;
     this.#shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
+    this.#tracing = options.tracing ?? disabledTracing();
     this.#ctx = createHandlerContext({
       deps: options.deps,
       allowPlaintextClusters: options.allowPlaintextClusters,
@@ -149,6 +154,7 @@ export class ClusterServiceServer {
       logger: this.#logger,
       stopping: this.#stopping.signal,
       authenticate: bearerTokenCheck(this.#config.token),
+      tracing: this.#tracing,
       track: (work) => {
         this.#inFlight.add(work);
         void work.finally(() => this.#inFlight.delete(work));

@@ -9,8 +9,10 @@ import {
   type ServerErrorResponse,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { errorMessage, isAbortError } from '../lifecycle/abort.js';
 import type { Logger } from '../observability/logger.js';
+import type { Tracing } from '../observability/tracing.js';
 import { ServiceStoppingError, UnauthenticatedError } from './errors.js';
 import { toServiceError } from './grpc-status.js';
 
@@ -26,6 +28,39 @@ export interface UnaryCallEnv {
   authenticate: (metadata: Metadata) => void;
   /** Registers a running call so that stop() can wait for it. */
   track: (work: Promise<unknown>) => void;
+  /** A span per call, continuing a caller's W3C `traceparent` metadata. */
+  tracing: Tracing;
+}
+
+/** The gRPC method names of the four RPCs, for span names. */
+const METHODS: Readonly<Record<RpcName, string>> = {
+  register: 'Register',
+  update: 'Update',
+  deregister: 'Deregister',
+  list: 'List',
+};
+
+/** Starts the call's span; undefined while tracing is off. Only trace context is read from metadata. */
+function callSpan(env: UnaryCallEnv, rpc: RpcName, metadata: Metadata): Span | undefined {
+  if (!env.tracing.enabled) return undefined;
+  const traceparent = metadataText(metadata, 'traceparent');
+  const tracestate = metadataText(metadata, 'tracestate');
+  const parent = traceparent
+    ? env.tracing.parentFrom({ traceparent, ...(tracestate ? { tracestate } : {}) })
+    : undefined;
+  const method = METHODS[rpc];
+  return env.tracing.tracer.startSpan(
+    `workspacemanagerbridge.ClusterService/${method}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'rpc.system': 'grpc',
+        'rpc.service': 'workspacemanagerbridge.ClusterService',
+        'rpc.method': method,
+      },
+    },
+    parent,
+  );
 }
 
 function metadataText(metadata: Metadata, key: string): string | undefined {
@@ -75,18 +110,29 @@ export function unaryCall<Req, Res>(
     const signal = AbortSignal.any([env.stopping, cancelled.signal]);
     const caller = callerOf(call);
     env.logger.info(caller, `requested clusters.${rpc}`);
+    const span = callSpan(env, rpc, call.metadata);
     const run = async (): Promise<Res> => {
       if (env.stopping.aborted) throw new ServiceStoppingError();
       env.authenticate(call.metadata);
       return handler(call.request, signal);
     };
     const work = run().then(
-      (response) => callback(null, response),
+      (response) => {
+        span?.setAttribute('rpc.grpc.status_code', status.OK);
+        span?.end();
+        callback(null, response);
+      },
       (error: unknown) => {
         if (error instanceof UnauthenticatedError) {
           env.logger.warn(caller, `clusters.${rpc} refused: ${error.message}`);
         }
-        callback(errorResponse(env, rpc, error, cancelled.signal.aborted));
+        const response = errorResponse(env, rpc, error, cancelled.signal.aborted);
+        if (span) {
+          span.setAttribute('rpc.grpc.status_code', response.code ?? status.UNKNOWN);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: response.message });
+          span.end();
+        }
+        callback(response);
       },
     );
     env.track(work);

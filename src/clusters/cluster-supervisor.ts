@@ -10,6 +10,7 @@ import type { BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
+import type { Tracing } from '../observability/tracing.js';
 import type { ClusterState, ClusterTls } from '../store/types.js';
 import {
   ClusterSubscriber,
@@ -49,6 +50,8 @@ export interface ClusterSupervisorOptions {
   keepalive?: { timeMs: number; timeoutMs: number };
   /** Connect to clusters without TLS. @default false */
   allowPlaintext: boolean;
+  /** Handed to every subscriber. @default off */
+  tracing?: Tracing;
 }
 
 /** State of a cluster as the supervisor reports it: a subscriber state, or why there is none. */
@@ -158,6 +161,7 @@ export class ClusterSupervisor {
         sink: this.#o.sink,
         logger: this.#o.logger,
         backoff: this.#o.backoff,
+        tracing: this.#o.tracing,
         healthyResetMs: this.#o.healthyResetMs,
         snapshotDeadlineMs: this.#o.unaryDeadlineMs,
         onState: (state) => this.#stateGauge(name, state),

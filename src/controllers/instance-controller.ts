@@ -5,12 +5,14 @@
  * instance is stopped for being unlisted; past the max disconnect time the cluster is reported
  * disconnected, and an explicit policy may then stop its instances.
  */
+import type { Span } from '@opentelemetry/api';
 import type { PhaseTimeouts } from '../config/config.js';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Loop } from '../lifecycle/loop.js';
 import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import type { InstanceStore } from '../store/ports.js';
 import { INSTANCE_PHASES, type InstanceRecord } from '../store/types.js';
 import type { StopRequest } from '../sync/sync-engine.js';
@@ -40,6 +42,8 @@ export interface InstanceControllerOptions {
   logger: Logger;
   /** Wall clock in ms. @default Date.now */
   now?: () => number;
+  /** A span per pass. @default off */
+  tracing?: Tracing;
 }
 
 /** One controller loop; see the module comment. `start()`/`stop()` are idempotent. */
@@ -59,7 +63,12 @@ export class InstanceController implements Service {
     this.#loop = new Loop({
       intervalMs: options.intervalMs,
       immediate: false,
-      tick: (signal) => this.#tick(signal),
+      tick: (signal) =>
+        (options.tracing ?? disabledTracing()).inSpan(
+          'bridge.controller.tick',
+          { 'bridge.cluster': options.cluster },
+          (span) => this.#tick(signal, span),
+        ),
       onError: (error) => {
         options.metrics.controllerTicksTotal.inc({ workspace_cluster: options.cluster, outcome: 'error' });
         this.#logger.warn(
@@ -103,7 +112,7 @@ export class InstanceController implements Service {
     this.#o.metrics.clusterDisconnected.remove({ workspace_cluster: this.#o.cluster });
   }
 
-  async #tick(signal: AbortSignal): Promise<void> {
+  async #tick(signal: AbortSignal, span: Span | undefined): Promise<void> {
     // The database first: an instance the manager lists later than this read is never judged unlisted.
     const records = await this.#o.store.listInstances({ clusterName: this.#o.cluster, phases: NOT_STOPPED });
     const listed = await this.#listed(signal);
@@ -120,8 +129,14 @@ export class InstanceController implements Service {
     }
     const outcome = this.#o.listWorkspaces && listed === undefined ? 'unreachable' : 'ok';
     this.#o.metrics.controllerTicksTotal.inc({ workspace_cluster: this.#o.cluster, outcome });
+    span?.setAttributes({
+      'bridge.instances': records.length,
+      'bridge.outcome': outcome,
+      'bridge.to_stop': requests.length,
+    });
     if (requests.length === 0) return;
     const marked = await this.#o.stopInstances(requests, signal);
+    span?.setAttribute('bridge.marked_stopped', marked);
     this.#logger.info({ decided: requests.length, marked }, 'instance controller marked instances stopped');
   }
 

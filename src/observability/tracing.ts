@@ -8,6 +8,7 @@
  */
 import {
   context as apiContext,
+  SpanStatusCode,
   trace,
   type Attributes,
   type Context,
@@ -18,6 +19,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { errorMessage } from '../lifecycle/abort.js';
 import type { Logger } from './logger.js';
 
 /** The bridge's tracing: a tracer, whether it records, and how to flush at shutdown. */
@@ -37,6 +39,15 @@ export interface Tracing {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * Marks a span failed with the error's message, with any `user:password@` of a URL in it removed.
+ * No stack trace and no error object goes into the span.
+ */
+export function failSpan(span: Span, error: unknown): void {
+  const message = errorMessage(error).replace(/\/\/([^/@:\s]+):([^/@\s]+)@/g, '//$1:***@');
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}
 
 /** True when the environment asks for a trace exporter (OTLP is the only one the bridge ships). */
 export function tracingRequested(env: Env): boolean {
@@ -110,8 +121,7 @@ export function setupTracing(env: Env, logger: Logger, version: string): Tracing
       try {
         return await work(span);
       } catch (error: unknown) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: 2 });
+        failSpan(span, error);
         throw error;
       } finally {
         span.end();
@@ -122,4 +132,44 @@ export function setupTracing(env: Env, logger: Logger, version: string): Tracing
       return stopping;
     },
   };
+}
+
+/**
+ * One span per turn of the event loop for work that arrives item by item (statuses from a stream,
+ * reductions): the first item of a turn opens the span, and it ends once the turn's work is done,
+ * carrying how many items it covered. A span per status would cost more than the work it measures.
+ */
+export class TurnSpan {
+  readonly #tracing: Tracing;
+  readonly #name: string;
+  readonly #attributes: Attributes;
+  readonly #countAttribute: string;
+  #span: Span | undefined;
+  #count = 0;
+
+  constructor(tracing: Tracing, name: string, attributes: Attributes, countAttribute: string) {
+    this.#tracing = tracing;
+    this.#name = name;
+    this.#attributes = attributes;
+    this.#countAttribute = countAttribute;
+  }
+
+  /** Counts `n` items in this turn's span. Does nothing while tracing is off. */
+  add(n = 1): void {
+    if (!this.#tracing.enabled) return;
+    if (this.#span === undefined) {
+      this.#span = this.#tracing.tracer.startSpan(this.#name, { attributes: this.#attributes });
+      setImmediate(() => this.#end());
+    }
+    this.#count += n;
+  }
+
+  #end(): void {
+    const span = this.#span;
+    if (span === undefined) return;
+    span.setAttribute(this.#countAttribute, this.#count);
+    span.end();
+    this.#span = undefined;
+    this.#count = 0;
+  }
 }

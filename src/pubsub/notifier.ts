@@ -3,9 +3,11 @@
  * (coalesced per instance) and are retried with backoff; with an outbox, delivered notifications are
  * acknowledged and those a crash left behind are sent again on start.
  */
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { errorMessage } from '../lifecycle/abort.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
+import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import type { InstanceNotification, OutboxMessage, OutboxStore } from '../store/ports.js';
 import { CHANNELS } from './channels.js';
 import {
@@ -54,6 +56,8 @@ export interface NotifierOptions {
    * acknowledgement falls due.
    */
   acknowledgements?: { ackDelayMs?: number; now?: () => number };
+  /** A span per publish. @default off */
+  tracing?: Tracing;
 }
 
 /** The single sender of notifications; see the module comment. */
@@ -71,6 +75,7 @@ export class Notifier implements Service<NotifierState> {
   readonly #wakeup = new Wakeup();
   readonly #abort = new AbortController();
   readonly #publishOutage: OutageLog;
+  readonly #tracing: Tracing;
   #inflight = 0;
   #idle = false;
   #state: NotifierState = 'idle';
@@ -96,6 +101,7 @@ export class Notifier implements Service<NotifierState> {
     this.#stopGraceMs = options.stopGraceMs ?? 5_000;
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
     this.#publishOutage = new OutageLog(options.logger, 'notifications: publish');
+    this.#tracing = options.tracing ?? disabledTracing();
   }
 
   /** Current lifecycle state. */
@@ -240,7 +246,17 @@ export class Notifier implements Service<NotifierState> {
 
   async #sendBatch(): Promise<boolean> {
     if (this.#queue.size === 0) return true;
+    if (!this.#tracing.enabled) return this.#publishBatch();
+    return this.#tracing.inSpan('bridge.notify', {}, async (span) => {
+      const sent = await this.#publishBatch(span);
+      if (!sent) span?.setStatus({ code: SpanStatusCode.ERROR, message: 'publish failed; kept for a retry' });
+      return sent;
+    });
+  }
+
+  async #publishBatch(span?: Span): Promise<boolean> {
     const batch = this.#queue.take(this.#maxBatch);
+    span?.setAttribute('bridge.messages', batch.length);
     this.#inflight = batch.length;
     // Read before the publish: a row's revision then belongs to a commit the publish announces.
     const revisions = await this.#revisionsOf(batch);

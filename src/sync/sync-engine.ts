@@ -12,6 +12,7 @@ import { errorMessage, untilAborted } from '../lifecycle/abort.js';
 import type { Service, ServiceState } from '../lifecycle/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { disabledTracing, TurnSpan, type Tracing } from '../observability/tracing.js';
 import type { BatchOptions, InstanceNotification, OutboxMessage, Store } from '../store/ports.js';
 import type { InstanceRecord } from '../store/types.js';
 import type { StatusSink } from '../wsman/cluster-subscriber.js';
@@ -93,6 +94,8 @@ export interface SyncEngineOptions {
   probe?: SyncProbe;
   /** Wall clock for observation timestamps. @default () => new Date() */
   now?: () => Date;
+  /** Spans for reductions and commits. @default off */
+  tracing?: Tracing;
 }
 
 /** Applies ws-manager statuses to the store. Implements StatusSink for cluster subscribers. */
@@ -109,12 +112,19 @@ export class SyncEngine implements StatusSink, Service {
   #applied = 0;
   #isoAt = 0;
   #iso = '';
+  readonly #reduceSpan: TurnSpan;
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#prebuilds = options.prebuilds ?? { stoppedPrebuildStatuses: false };
     this.#onceLog = new OnceLog(options.logger);
+    this.#reduceSpan = new TurnSpan(
+      options.tracing ?? disabledTracing(),
+      'bridge.reduce',
+      {},
+      'bridge.statuses',
+    );
     this.#loader = new InstanceLoader({
       store: options.store,
       logger: options.logger,
@@ -133,6 +143,7 @@ export class SyncEngine implements StatusSink, Service {
       }),
       maxBatchSize: options.store.capabilities.maxBatchSize,
       backoff: options.backoff,
+      tracing: options.tracing,
       onCommitted: (applied) => this.#onCommitted(applied),
       onConflicted: (writes) => this.#onConflicted(writes),
       onFenced: (writes) => this.#onFenced(writes),
@@ -193,7 +204,7 @@ export class SyncEngine implements StatusSink, Service {
   }
 
   /**
-   * Marks instances stopped through their mailboxes (invariant 6: no writes around the engine) and
+   * Marks instances stopped through their mailboxes (nothing writes instances around the engine) and
    * resolves once these stops are committed, whatever else is being written. Returns how many were
    * marked and written. When `signal` fires, stops waiting (the stops still go through) and rejects
    * with an AbortError.
@@ -337,6 +348,7 @@ export class SyncEngine implements StatusSink, Service {
     const id = record.row.id;
     const cluster = entry.cluster;
     this.#o.metrics.statusUpdatesTotal.inc({ workspace_cluster: cluster, known_instance: 'true' });
+    this.#reduceSpan.add();
     let reduction: Reduction;
     try {
       reduction = this.#o.reduce(record, q.status, q.observedAt);
@@ -512,7 +524,7 @@ export class SyncEngine implements StatusSink, Service {
       if (p.write.messages) committed.messages.push(...p.write.messages);
       committed.instances.push(p.write.notify);
       ids.push(id);
-      // Invariant 7: a stopped, fully written instance leaves memory; a late status reads it again.
+      // A stopped, fully written instance leaves memory; a late status reads it again.
       if (ready?.record.row === p.write.row && p.write.row.phase === 'stopped') this.#entries.delete(id);
     }
     this.#applied += applied.length;

@@ -5,11 +5,13 @@
  * with backoff when the database is unreachable, and split in halves when the database answers but
  * the batch is refused, so that one bad row cannot hold back the others.
  */
+import type { Span } from '@opentelemetry/api';
 import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
 import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import { OutageLog } from '../observability/outage-log.js';
 import type { Metrics } from '../observability/metrics.js';
+import { disabledTracing, failSpan, type Tracing } from '../observability/tracing.js';
 import type {
   BatchOptions,
   BatchResult,
@@ -48,6 +50,8 @@ export interface WriteBatcherOptions {
   onFenced: (writes: PendingWrite[]) => void;
   /** Called when a write is refused on its own by a reachable database and is given up. */
   onRejected: (write: PendingWrite, error: unknown) => void;
+  /** A span per transaction. @default off */
+  tracing?: Tracing;
 }
 
 /** Messages of both writes, one per key, a newer one replacing the older in its place at the back. */
@@ -113,9 +117,11 @@ export class WriteBatcher {
   #settleWaiters: SettleWaiter[] = [];
   readonly #outage: OutageLog;
   #idleWaiters: (() => void)[] = [];
+  readonly #tracing: Tracing;
 
   constructor(options: WriteBatcherOptions) {
     this.#o = options;
+    this.#tracing = options.tracing ?? disabledTracing();
     this.#backoff = new Backoff(options.backoff);
     this.#outage = new OutageLog(options.logger, 'database writes', 'error');
   }
@@ -264,6 +270,20 @@ export class WriteBatcher {
 
   /** One transaction. Returns the error instead of throwing. */
   async #attempt(batch: PendingWrite[]): Promise<unknown> {
+    if (!this.#tracing.enabled) return this.#transaction(batch, undefined);
+    const span = this.#tracing.tracer.startSpan('bridge.commit', {
+      attributes: { 'bridge.rows': batch.length },
+    });
+    try {
+      const error = await this.#transaction(batch, span);
+      if (error !== undefined) failSpan(span, error);
+      return error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #transaction(batch: PendingWrite[], span: Span | undefined): Promise<unknown> {
     const started = performance.now();
     for (const p of batch) this.#inFlight.add(p.write.row.id);
     let result: BatchResult;
@@ -285,6 +305,11 @@ export class WriteBatcher {
     const applied = new Set(result.applied);
     const fencedIds = new Set(result.fenced);
     const committed = batch.filter((p) => applied.has(p.write.row.id));
+    span?.setAttributes({
+      'bridge.applied': committed.length,
+      'bridge.conflicted': result.conflicted.length,
+      'bridge.fenced': result.fenced.length,
+    });
     if (result.fenced.length > 0) {
       this.#o.metrics.dbWritesFencedTotal.inc(result.fenced.length);
       const fenced = batch.filter((p) => fencedIds.has(p.write.row.id));

@@ -13,6 +13,7 @@ import type { Service } from '../lifecycle/service.js';
 import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
+import { disabledTracing, TurnSpan, type Tracing } from '../observability/tracing.js';
 import { tlsServerNameHint } from './credentials.js';
 import { WsmanClient, type WsmanTarget } from './wsman-client.js';
 
@@ -55,6 +56,8 @@ export interface ClusterSubscriberOptions {
   onState?: (state: SubscriberState) => void;
   /** Called before each reconnect attempt after a failure or an ended stream. */
   onReconnect?: (attempt: number, delayMs: number, error: string | undefined) => void;
+  /** Spans for resyncs and stream batches, continuing a ws-manager's trace context. */
+  tracing?: Tracing;
 }
 
 /** One cluster's stream. `start()` and `stop()` are idempotent. */
@@ -66,10 +69,19 @@ export class ClusterSubscriber implements Service<SubscriberState> {
   #loop: Promise<void> | undefined;
   #client: WsmanClient | undefined;
   #downSince: number | undefined;
+  readonly #tracing: Tracing;
+  readonly #batchSpan: TurnSpan;
 
   constructor(options: ClusterSubscriberOptions) {
     this.#o = options;
     this.#backoff = new Backoff(options.backoff);
+    this.#tracing = options.tracing ?? disabledTracing();
+    this.#batchSpan = new TurnSpan(
+      this.#tracing,
+      'wsman.stream.batch',
+      { 'bridge.cluster': options.cluster },
+      'bridge.statuses',
+    );
   }
 
   get state(): SubscriberState {
@@ -134,19 +146,22 @@ export class ClusterSubscriber implements Service<SubscriberState> {
     signal.addEventListener('abort', onAbort, { once: true });
     const stream = client.subscribe(attempt.signal);
     try {
-      const buffer: WorkspaceStatus[] = [];
+      const buffer: SubscribeResponse[] = [];
       let live = false;
       stream.on('data', (res: SubscribeResponse) => {
         if (!res.status) return;
-        if (live) this.#o.sink.status(this.#o.cluster, res.status);
-        else buffer.push(res.status);
+        if (live) this.#deliver(res.status, res.header);
+        else buffer.push(res);
       });
       const ended = streamEnd(stream);
       await Promise.race([headersOrTimeout(stream, this.#o.subscribeSettleMs ?? 250), ended]);
       this.#setState('resyncing');
-      const snapshot = await client.getWorkspaces(attempt.signal, this.#o.snapshotDeadlineMs ?? 30_000);
-      this.#o.sink.snapshot(this.#o.cluster, snapshot);
-      for (const status of buffer) this.#o.sink.status(this.#o.cluster, status);
+      await this.#tracing.inSpan('wsman.resync', { 'bridge.cluster': this.#o.cluster }, async (span) => {
+        const snapshot = await client.getWorkspaces(attempt.signal, this.#o.snapshotDeadlineMs ?? 30_000);
+        span?.setAttributes({ 'bridge.statuses': snapshot.length, 'bridge.buffered': buffer.length });
+        this.#o.sink.snapshot(this.#o.cluster, snapshot);
+      });
+      for (const res of buffer) this.#deliver(res.status as WorkspaceStatus, res.header);
       buffer.length = 0;
       live = true;
       this.#setState('streaming');
@@ -157,6 +172,40 @@ export class ClusterSubscriber implements Service<SubscriberState> {
     } finally {
       signal.removeEventListener('abort', onAbort);
       attempt.abort();
+    }
+  }
+
+  /**
+   * Hands one stream status to the sink. While tracing, it counts in this turn's batch span, and a
+   * status whose header carries a W3C trace context gets its own span in that trace.
+   */
+  #deliver(status: WorkspaceStatus, header: Readonly<Record<string, string>>): void {
+    if (!this.#tracing.enabled) {
+      this.#o.sink.status(this.#o.cluster, status);
+      return;
+    }
+    this.#batchSpan.add();
+    const parent = this.#tracing.parentFrom(header);
+    if (parent === undefined) {
+      this.#o.sink.status(this.#o.cluster, status);
+      return;
+    }
+    const span = this.#tracing.tracer.startSpan(
+      'wsman.status',
+      {
+        attributes: {
+          'bridge.cluster': this.#o.cluster,
+          'bridge.instance_id': status.id,
+          'bridge.status_version': String(status.statusVersion),
+          'bridge.phase': status.phase,
+        },
+      },
+      parent,
+    );
+    try {
+      this.#o.sink.status(this.#o.cluster, status);
+    } finally {
+      span.end();
     }
   }
 

@@ -3,9 +3,10 @@
  * and `GetWorkspacesResponse`. It builds the same `WorkspaceStatus` objects as the generated
  * decoder for every field the bridge reads, and skips the rest without decoding it:
  * `repo`, `spec.workspace_image`, `spec.ide_image`, `spec.class`, `spec.ide_image_layers`,
- * `spec.closed_timeout`, `conditions.volume_snapshot` and `SubscribeResponse.header` come back as
- * their empty defaults. Skipping the Git status and the image references saves most of the decoding
- * and of the memory a queued status holds.
+ * `spec.closed_timeout` and `conditions.volume_snapshot` come back as their empty defaults. Skipping
+ * the Git status and the image references saves most of the decoding and of the memory a queued
+ * status holds. `SubscribeResponse.header` (trace context) is read when a ws-manager sends one;
+ * responses without one share a frozen empty map.
  *
  * Like the generated decoder, a repeated singular field keeps its last value, a field with an
  * unexpected wire type is skipped, and input that ends inside a field throws.
@@ -26,16 +27,21 @@ import type {
 } from '../generated/wsman/core.js';
 import { ProtoReader } from './proto-reader.js';
 
+/** The header of every response that carries none (read-only). */
+const NO_HEADER: Record<string, string> = Object.freeze({});
+
 /** Decodes `SubscribeResponse` bytes. Throws on malformed input. */
 export function decodeSubscribeResponse(bytes: Uint8Array): SubscribeResponse {
   const r = new ProtoReader(bytes);
   let status: WorkspaceStatus | undefined;
+  let header: Record<string, string> | undefined;
   while (r.more(r.length)) {
     const tag = r.uint32();
     if (tag === 10) status = readStatus(r, r.lengthEnd());
+    else if (tag === 26) readAnnotation(r, r.lengthEnd(), (header ??= {}));
     else r.skip(tag);
   }
-  return { status, header: {} };
+  return { status, header: header ?? NO_HEADER };
 }
 
 /** Decodes `GetWorkspacesResponse` bytes. Throws on malformed input. */

@@ -1,8 +1,22 @@
-/** Tracing over OTLP/HTTP to a real receiver, and off without the standard environment. */
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * Tracing over OTLP/HTTP to a real receiver, and off without the standard environment; a whole
+ * bridge (simulated ws-manager over loopback gRPC, SQLite, ClusterService) traced end to end.
+ */
+import { Metadata } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createBridge } from '../../src/bridge.js';
+import { ListRequest } from '../../src/generated/workspacemanagerbridge/cluster-service.js';
+import { StartWorkspaceRequest, WorkspacePhase } from '../../src/generated/wsman/core.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { setupTracing, tracingRequested } from '../../src/observability/tracing.js';
+import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
+import { testBridgeConfig } from '../helpers/bridge-config.js';
+import { ApiClient } from '../helpers/cluster-service-harness.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { metricValue } from '../helpers/engine-harness.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
+
+const TICKS = 'gitpod_ws_manager_bridge_controller_ticks_total';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -45,5 +59,113 @@ describe('tracing', () => {
       attributes: { 'bridge.cluster': 'eu-1' },
     });
     expect((await receiver.waitFor((s) => s.name === 'work')).attributes).toEqual({ 'bridge.rows': 3 });
+  });
+});
+
+describe('a traced bridge', () => {
+  it('sends spans for every stage, continues ws-manager and caller trace context, and carries no secret', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    cleanups.push(() => receiver.stop());
+    const sim = new SimulatedWsManager({ phaseDelayMs: 5, retainStoppedMs: 600_000 });
+    const simPort = await sim.listen(0, '127.0.0.1');
+    cleanups.push(() => sim.close());
+    // A traced ws-manager: one trace per instance, one span id per status version.
+    const traceIdOf = (id: string): string => Buffer.from(id.padEnd(16, '.').slice(0, 16)).toString('hex');
+    sim.hooks.headerOf = (status) => ({
+      traceparent: `00-${traceIdOf(status.id)}-${status.statusVersion.toString(16).padStart(16, '0')}-01`,
+    });
+    const db = await createTestDatabase('sqlite');
+    cleanups.push(() => db.drop());
+    const token = 'cluster-service-secret-token';
+    const config = testBridgeConfig(
+      db.url,
+      [simPort],
+      {},
+      { CLUSTER_SERVICE_TOKEN: token, CONTROLLER_INTERVAL_SECONDS: '1' },
+    );
+    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, silentLogger(), 'test');
+    const bridge = await createBridge(config, { logger: silentLogger(), http: false, tracing });
+    cleanups.push(() => bridge.stop());
+    await bridge.start();
+
+    const ids = ['trace-a', 'trace-b'];
+    for (const id of ids) {
+      sim.startWorkspace(
+        StartWorkspaceRequest.fromPartial({
+          id,
+          servicePrefix: id,
+          metadata: { owner: `u-${id}`, metaId: `ws-${id}` },
+          spec: {},
+        }),
+      );
+    }
+    await vi.waitFor(
+      async () => {
+        const rows = await bridge.store.loadInstances(ids);
+        for (const id of ids) expect(rows.get(id)?.row.phase).toBe('running');
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    expect(sim.truth().every((t) => t.phase === WorkspacePhase.RUNNING)).toBe(true);
+    const api = new ApiClient(`127.0.0.1:${bridge.clusterServicePort}`);
+    cleanups.push(() => Promise.resolve(api.close()));
+    const callerTrace = 'abcdef0123456789abcdef0123456789';
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    md.set('traceparent', `00-${callerTrace}-1111111111111111-01`);
+    await new Promise<void>((resolve, reject) =>
+      api.raw.list(ListRequest.fromPartial({}), md, (error) => (error ? reject(error) : resolve())),
+    );
+    // One controller pass at least (every second).
+    await vi.waitFor(
+      async () =>
+        expect(
+          await metricValue(bridge.metrics, TICKS, { workspace_cluster: 'sim', outcome: 'ok' }),
+        ).toBeGreaterThan(0),
+      { timeout: 10_000, interval: 100 },
+    );
+    await bridge.stop();
+
+    const names = new Set(receiver.spans.map((s) => s.name));
+    for (const name of [
+      'wsman.resync',
+      'wsman.stream.batch',
+      'wsman.status',
+      'bridge.reduce',
+      'bridge.commit',
+      'bridge.notify',
+      'bridge.controller.tick',
+      'workspacemanagerbridge.ClusterService/List',
+    ]) {
+      expect(names, name).toContain(name);
+    }
+    const statusSpans = receiver.spans.filter((s) => s.name === 'wsman.status');
+    for (const span of statusSpans) {
+      const id = span.attributes['bridge.instance_id'] as string;
+      expect(ids).toContain(id);
+      expect(span.traceId).toBe(traceIdOf(id));
+      expect(BigInt(`0x${span.parentSpanId}`)).toBe(
+        BigInt(span.attributes['bridge.status_version'] as string),
+      );
+    }
+    const commits = receiver.spans.filter((s) => s.name === 'bridge.commit');
+    const applied = commits.reduce((n, s) => n + Number(s.attributes['bridge.applied'] ?? 0), 0);
+    expect(applied).toBeGreaterThanOrEqual(ids.length);
+    const list = receiver.spans.find((s) => s.name === 'workspacemanagerbridge.ClusterService/List');
+    expect(list).toMatchObject({
+      traceId: callerTrace,
+      parentSpanId: '1111111111111111',
+      attributes: { 'rpc.method': 'List', 'rpc.grpc.status_code': 0 },
+    });
+    const tick = receiver.spans.find(
+      (s) => s.name === 'bridge.controller.tick' && s.attributes['bridge.cluster'] === 'sim',
+    );
+    expect(tick?.attributes['bridge.outcome']).toBe('ok');
+    // Nothing secret in anything that left the process: owner tokens, the ClusterService token.
+    const sent = receiver.bodies.join('\n');
+    const owners = sim.truth().map((t) => t.auth?.ownerToken ?? '');
+    expect(owners.every((o) => o.length > 10)).toBe(true);
+    for (const secret of [token, ...owners]) expect(sent).not.toContain(secret);
   });
 });

@@ -88,7 +88,20 @@ describe('lean status decoder', () => {
       const expected = SubscribeResponse.decode(bytes);
       const lean = decodeSubscribeResponse(bytes);
       expect(lean.status).toStrictEqual(withoutSkipped(expected.status as WorkspaceStatus));
+      expect(lean.header).toEqual({ h: 'v' });
     }
+  });
+
+  it('reads the trace context header, and gives an empty one when none is sent', () => {
+    const status = simulatorStatuses()[0];
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const header = { traceparent, tracestate: 'k=v' };
+    expect(decodeSubscribeResponse(SubscribeResponse.encode({ status, header }).finish()).header).toEqual(
+      header,
+    );
+    expect(decodeSubscribeResponse(SubscribeResponse.encode({ status, header: {} }).finish()).header).toEqual(
+      {},
+    );
   });
 
   it('decodes a GetWorkspaces snapshot, empty or not', () => {

@@ -56,6 +56,11 @@ export interface SimulatorHooks {
   onRemove?: (id: string) => void;
   /** Runs each time the load pauses because a subscriber is not keeping up. */
   onBackpressure?: () => void;
+  /**
+   * The `header` map sent with a status on Subscribe streams, as a traced ws-manager sends its
+   * trace context (`traceparent`). @default none
+   */
+  headerOf?: (status: WorkspaceStatus) => Record<string, string> | undefined;
 }
 
 /** The default classes: realistic names, prices exact in float32 so they survive the wire. */
@@ -103,7 +108,7 @@ export class SimulatedWsManager {
       retainStoppedMs: options.retainStoppedMs ?? 60_000,
       domain: options.domain ?? 'ws.sim.test',
       defaultClass: this.#preferredClass,
-      publish: (status) => subscribers.publish(status),
+      publish: (status) => subscribers.publish(status, this.hooks.headerOf?.(status)),
       onRemove: (id) => this.hooks.onRemove?.(id),
     });
   }

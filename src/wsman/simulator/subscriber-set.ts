@@ -28,8 +28,8 @@ export interface SubscriberSetOptions {
 }
 
 /** Encodes a status once as SubscribeResponse bytes, without copying the encoder's output. */
-export function encodeUpdate(status: WorkspaceStatus): Buffer {
-  const bytes = SubscribeResponse.encode({ status, header: {} }).finish();
+export function encodeUpdate(status: WorkspaceStatus, header: Record<string, string> = {}): Buffer {
+  const bytes = SubscribeResponse.encode({ status, header }).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -76,10 +76,10 @@ export class SubscriberSet {
   }
 
   /** Sends `status` to every stream whose filter matches; encodes only if someone wants it. */
-  publish(status: WorkspaceStatus): void {
+  publish(status: WorkspaceStatus, header?: Record<string, string>): void {
     if (this.#subscribers.size === 0) return;
     if (this.#unfilteredCount === 0 && !this.#anyWants(status)) return;
-    const bytes = encodeUpdate(status);
+    const bytes = encodeUpdate(status, header);
     for (const sub of this.#subscribers) {
       if (sub.filter && !matchesFilter(sub.filter, status.metadata)) continue;
       if (sub.call.write(bytes)) continue;
