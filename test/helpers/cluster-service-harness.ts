@@ -1,6 +1,8 @@
 /**
- * A real ClusterServiceServer on 127.0.0.1:0 over a real store, with recording fakes for the
- * reconciler hooks, and a generated ClusterServiceClient with promise wrappers.
+ * The one ClusterService fixture. `startHarness`: a real ClusterServiceServer on 127.0.0.1:0 over a
+ * real store, with recording fakes for the reconciler hooks. `startBridgeHarness`: the whole bridge,
+ * whose ClusterService registers real clusters. `startTlsSimulator`: a simulated ws-manager with mTLS
+ * to register. `ApiClient`: a generated ClusterServiceClient with promise wrappers.
  */
 import {
   credentials,
@@ -9,6 +11,7 @@ import {
   type ChannelCredentials,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { createBridge, type Bridge } from '../../src/bridge.js';
 import { ClusterServiceServer } from '../../src/cluster-api/cluster-service-server.js';
 import type { ClusterServiceDeps } from '../../src/cluster-api/deps.js';
 import { describeClusterWith } from '../../src/wsman/describe-cluster.js';
@@ -22,10 +25,14 @@ import {
   UpdateRequest,
   type ClusterStatus,
 } from '../../src/generated/workspacemanagerbridge/cluster-service.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/ports.js';
+import { SimulatedWsManager, type SimulatorOptions } from '../../src/wsman/simulator/index.js';
+import { testBridgeConfig } from './bridge-config.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { LogCapture } from './log-capture.js';
+import { serverCredentialsOf, type TestPki } from './test-pki.js';
 
 export interface HarnessOptions {
   config?: Partial<ClusterServiceConfig>;
@@ -113,6 +120,65 @@ export async function startHarness(kind: DatabaseKind, options: HarnessOptions =
       await db.drop();
     },
   };
+}
+
+export interface BridgeHarness {
+  bridge: Bridge;
+  /** A client of the bridge's ClusterService. */
+  api: ApiClient;
+  /** Closes the client and stops the bridge (the database is the caller's). */
+  close: () => Promise<void>;
+}
+
+/**
+ * Starts the whole bridge on `db` with no cluster configured, TLS required for clusters, and the
+ * cluster reconciler and controllers running every 0.2 s; `env` adds or overrides settings.
+ */
+export async function startBridgeHarness(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+  api: ConstructorParameters<typeof ApiClient>[1] = {},
+): Promise<BridgeHarness> {
+  const config = testBridgeConfig(
+    db.url,
+    [],
+    { allowPlaintextClusters: false },
+    {
+      WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS: '0.2',
+      CONTROLLER_INTERVAL_SECONDS: '0.2',
+      ...env,
+    },
+  );
+  const bridge = await createBridge(config, { logger: silentLogger(), http: false });
+  try {
+    await bridge.start();
+  } catch (error: unknown) {
+    await bridge.stop();
+    throw error;
+  }
+  const client = new ApiClient(`127.0.0.1:${bridge.clusterServicePort}`, api);
+  return {
+    bridge,
+    api: client,
+    close: async () => {
+      client.close();
+      await bridge.stop();
+    },
+  };
+}
+
+export interface TlsSimulator {
+  sim: SimulatedWsManager;
+  /** `127.0.0.1:<port>` */
+  url: string;
+  close: () => Promise<void>;
+}
+
+/** A simulated ws-manager on 127.0.0.1 serving `pki`'s server certificate and requiring client certificates. */
+export async function startTlsSimulator(pki: TestPki, options: SimulatorOptions = {}): Promise<TlsSimulator> {
+  const sim = new SimulatedWsManager(options);
+  const port = await sim.listen(0, '127.0.0.1', serverCredentialsOf(pki));
+  return { sim, url: `127.0.0.1:${port}`, close: () => sim.close() };
 }
 
 /** Promise wrappers around the generated client, carrying optional metadata. */

@@ -9,7 +9,7 @@ import {
   type DescribeClusterResponse,
 } from '../../src/generated/wsman/core.js';
 import type { handleUnaryCall } from '@grpc/grpc-js';
-import type { TestPki } from './test-pki.js';
+import { serverCredentialsOf, type TestPki } from './test-pki.js';
 
 /** What the fake answers. */
 export type DescribeBehaviour = 'answer' | 'fail' | 'hang';
@@ -50,13 +50,7 @@ export async function startDescribeOnlyWsman(pki?: TestPki): Promise<DescribeOnl
       callback({ code: status.UNAVAILABLE, details: 'ws-manager is restarting' });
   };
   server.addService(WorkspaceManagerService, { describeCluster });
-  const credentials = pki
-    ? ServerCredentials.createSsl(
-        Buffer.from(pki.ca.cert),
-        [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }],
-        true,
-      )
-    : ServerCredentials.createInsecure();
+  const credentials = pki ? serverCredentialsOf(pki) : ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', credentials, (error, p) => (error ? reject(error) : resolve(p))),
   );

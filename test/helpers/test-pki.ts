@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ServerCredentials } from '@grpc/grpc-js';
 import type { ClusterTls } from '../../src/store/types.js';
 
 /** A PEM certificate and its PEM private key. */
@@ -99,4 +100,13 @@ export function b64(pem: string): string {
 /** The ClusterService TLS config a bridge would use to reach a ws-manager of this PKI. */
 export function clusterTlsOf(pki: TestPki): ClusterTls {
   return { ca: b64(pki.ca.cert), crt: b64(pki.client.cert), key: b64(pki.client.key) };
+}
+
+/** Server credentials of a ws-manager of this PKI: its server certificate, client certificates required. */
+export function serverCredentialsOf(pki: TestPki): ServerCredentials {
+  return ServerCredentials.createSsl(
+    Buffer.from(pki.ca.cert),
+    [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }],
+    true,
+  );
 }

@@ -6,15 +6,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServerCredentials, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createBridge, type Bridge } from '../../src/bridge.js';
 import { StartWorkspaceRequest } from '../../src/generated/wsman/core.js';
 import { Preferability } from '../../src/generated/workspacemanagerbridge/cluster-service.js';
-import { silentLogger } from '../../src/observability/logger.js';
-import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
-import { ApiClient, codeOf } from '../helpers/cluster-service-harness.js';
-import { testBridgeConfig } from '../helpers/bridge-config.js';
+import type { SimulatorOptions } from '../../src/wsman/simulator/index.js';
+import {
+  codeOf,
+  type ApiClient,
+  startBridgeHarness,
+  startTlsSimulator,
+} from '../helpers/cluster-service-harness.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
 import { metricValue } from '../helpers/engine-harness.js';
 import { clusterTlsOf, createTestPki, type TestPki } from '../helpers/test-pki.js';
@@ -25,38 +27,20 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function tlsSimulator(options: ConstructorParameters<typeof SimulatedWsManager>[0] = {}) {
-  const sim = new SimulatedWsManager({ phaseDelayMs: 5, ...options });
-  const credentials = ServerCredentials.createSsl(
-    Buffer.from(pki.ca.cert),
-    [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }],
-    true,
-  );
-  const port = await sim.listen(0, '127.0.0.1', credentials);
-  cleanups.push(() => sim.close());
-  return { sim, url: `127.0.0.1:${port}` };
+async function tlsSimulator(options: SimulatorOptions = {}) {
+  const simulator = await startTlsSimulator(pki, { phaseDelayMs: 5, ...options });
+  cleanups.push(simulator.close);
+  return simulator;
 }
 
 async function bridgeOn(
   db: TestDatabase,
   env: Record<string, string> = {},
-): Promise<{ bridge: Bridge; api: ApiClient }> {
-  const config = testBridgeConfig(
-    db.url,
-    [],
-    { allowPlaintextClusters: false },
-    {
-      WS_CLUSTER_DB_RECONCILE_INTERVAL_SECONDS: '0.2',
-      CONTROLLER_INTERVAL_SECONDS: '0.2',
-      ...env,
-    },
-  );
-  const bridge = await createBridge(config, { logger: silentLogger(), http: false });
-  await bridge.start();
-  cleanups.push(async () => void (await bridge.stop()));
-  const api = new ApiClient(`127.0.0.1:${bridge.clusterServicePort}`);
-  cleanups.push(() => api.close());
-  return { bridge, api };
+  api: ConstructorParameters<typeof ApiClient>[1] = {},
+) {
+  const harness = await startBridgeHarness(db, env, api);
+  cleanups.push(harness.close);
+  return harness;
 }
 
 function startRequest(id: string): StartWorkspaceRequest {
@@ -160,9 +144,7 @@ for (const kind of DATABASES) {
       cleanups.push(() => db.drop());
       const busy = await tlsSimulator();
       const quiet = await tlsSimulator();
-      const { bridge } = await bridgeOn(db);
-      const api = new ApiClient(`127.0.0.1:${bridge.clusterServicePort}`, { deadlineMs: 10_000 });
-      cleanups.push(() => api.close());
+      const { bridge, api } = await bridgeOn(db, {}, { deadlineMs: 10_000 });
       await api.register({ name: 'busy', url: busy.url, tls: clusterTlsOf(pki) });
       await api.register({ name: 'quiet', url: quiet.url, tls: clusterTlsOf(pki) });
       const ids = ['q-1', 'q-2', 'q-3'];

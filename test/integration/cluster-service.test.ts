@@ -3,7 +3,7 @@
  * ws-manager endpoint (TLS) for the reachability probe.
  */
 import { seedInstances } from '../helpers/seed.js';
-import { credentials, ServerCredentials, status } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticCluster } from '../../src/config/config.js';
 import {
@@ -12,12 +12,13 @@ import {
   type RegisterRequest,
 } from '../../src/generated/workspacemanagerbridge/cluster-service.js';
 import type { Store } from '../../src/store/ports.js';
-import { DEFAULT_WORKSPACE_CLASSES, SimulatedWsManager } from '../../src/wsman/simulator/index.js';
+import { DEFAULT_WORKSPACE_CLASSES } from '../../src/wsman/simulator/index.js';
 import type { InstancePhase, WorkspaceType } from '../../src/store/types.js';
 import {
   ApiClient,
   codeOf,
   startHarness,
+  startTlsSimulator,
   type Harness,
   type HarnessOptions,
 } from '../helpers/cluster-service-harness.js';
@@ -147,18 +148,9 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
   });
 
   it('registers a simulated ws-manager served with mTLS end to end', async () => {
-    const simulator = new SimulatedWsManager({ manual: true });
+    const simulator = await startTlsSimulator(pki, { manual: true });
     open.push(simulator);
-    const port = await simulator.listen(
-      0,
-      '127.0.0.1',
-      ServerCredentials.createSsl(
-        Buffer.from(pki.ca.cert),
-        [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }],
-        true,
-      ),
-    );
-    const url = `dns:///127.0.0.1:${port}`;
+    const url = `dns:///${simulator.url}`;
     const h = await harness();
     const api = client(h);
     expect(await codeOf(api.register(registration({ name: 'sim', url, tls: clusterTlsOf(foreign) })))).toBe(

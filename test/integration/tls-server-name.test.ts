@@ -2,10 +2,9 @@
  * A ws-manager whose certificate is not valid for the server name the bridge expects: the log line of
  * the lost stream says which setting changes that name.
  */
-import { ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterSubscriber } from '../../src/wsman/cluster-subscriber.js';
-import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
+import { startTlsSimulator } from '../helpers/cluster-service-harness.js';
 import { LogCapture } from '../helpers/log-capture.js';
 import { clusterTlsOf, createTestPki } from '../helpers/test-pki.js';
 
@@ -16,15 +15,9 @@ afterEach(async () => {
 });
 
 async function tlsSimulator(): Promise<string> {
-  const sim = new SimulatedWsManager();
-  const credentials = ServerCredentials.createSsl(
-    Buffer.from(pki.ca.cert),
-    [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }],
-    true,
-  );
-  const port = await sim.listen(0, '127.0.0.1', credentials);
-  cleanups.push(() => sim.close());
-  return `127.0.0.1:${port}`;
+  const simulator = await startTlsSimulator(pki);
+  cleanups.push(simulator.close);
+  return simulator.url;
 }
 
 function subscribe(url: string, tlsServerName: string, logs: LogCapture): ClusterSubscriber {
