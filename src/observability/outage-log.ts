@@ -2,22 +2,35 @@
 import type { Logger } from './logger.js';
 import { errorMessage } from '../lifecycle/abort.js';
 
+/** How an outage's lines read. */
+export interface OutageLogOptions {
+  /** Level of the line that opens an outage. @default 'warn' */
+  level?: 'warn' | 'error';
+  /** The line that opens an outage. @default '<what> failed; retrying with backoff' */
+  failed?: string;
+  /** The line that ends it. @default '<what> recovered' */
+  recovered?: string;
+}
+
 /** Logs the start and the end of an outage of one dependency. */
 export class OutageLog {
   readonly #logger: Logger;
-  readonly #what: string;
   readonly #level: 'warn' | 'error';
+  readonly #failedMessage: string;
+  readonly #recoveredMessage: string;
   #failures = 0;
   #since = 0;
 
   /**
-   * `what` names the operation in log lines, e.g. "redis publish"; `level` is that of the line
-   * that opens an outage. @default 'warn'
+   * `what` names the operation in log lines, e.g. "redis publish"; the third argument is the level
+   * of the line that opens an outage, or the options.
    */
-  constructor(logger: Logger, what: string, level: 'warn' | 'error' = 'warn') {
+  constructor(logger: Logger, what: string, options: 'warn' | 'error' | OutageLogOptions = {}) {
+    const o = typeof options === 'string' ? { level: options } : options;
     this.#logger = logger;
-    this.#what = what;
-    this.#level = level;
+    this.#level = o.level ?? 'warn';
+    this.#failedMessage = o.failed ?? `${what} failed; retrying with backoff`;
+    this.#recoveredMessage = o.recovered ?? `${what} recovered`;
   }
 
   /** True between a failure and the next success. */
@@ -30,10 +43,7 @@ export class OutageLog {
     this.#failures++;
     if (this.#failures > 1) return;
     this.#since = Date.now();
-    this.#logger[this.#level](
-      { ...context, err: errorMessage(error) },
-      `${this.#what} failed; retrying with backoff`,
-    );
+    this.#logger[this.#level]({ ...context, err: errorMessage(error) }, this.#failedMessage);
   }
 
   /** Records a success; logs the recovery when an outage was in progress. */
@@ -41,6 +51,6 @@ export class OutageLog {
     if (this.#failures === 0) return;
     const failures = this.#failures;
     this.#failures = 0;
-    this.#logger.info({ ...context, failures, downMs: Date.now() - this.#since }, `${this.#what} recovered`);
+    this.#logger.info({ ...context, failures, downMs: Date.now() - this.#since }, this.#recoveredMessage);
   }
 }

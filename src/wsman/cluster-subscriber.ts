@@ -12,6 +12,7 @@ import { Backoff, type BackoffOptions } from '../lifecycle/backoff.js';
 import type { Service } from '../lifecycle/service.js';
 import { pause } from '../lifecycle/sleep.js';
 import type { Logger } from '../observability/logger.js';
+import { OutageLog } from '../observability/outage-log.js';
 import { redactUrl } from '../observability/redact.js';
 import { disabledTracing, TurnSpan, type Tracing } from '../observability/tracing.js';
 import { tlsServerNameHint } from './credentials.js';
@@ -68,13 +69,17 @@ export class ClusterSubscriber implements Service<SubscriberState> {
   #state: SubscriberState = 'idle';
   #loop: Promise<void> | undefined;
   #client: WsmanClient | undefined;
-  #downSince: number | undefined;
+  readonly #outage: OutageLog;
   readonly #tracing: Tracing;
   readonly #batchSpan: TurnSpan;
 
   constructor(options: ClusterSubscriberOptions) {
     this.#o = options;
     this.#backoff = new Backoff(options.backoff);
+    this.#outage = new OutageLog(options.logger, 'ws-manager stream', {
+      failed: 'ws-manager stream lost, reconnecting',
+      recovered: 'ws-manager stream re-established',
+    });
     this.#tracing = options.tracing ?? disabledTracing();
     this.#batchSpan = new TurnSpan(
       this.#tracing,
@@ -209,32 +214,21 @@ export class ClusterSubscriber implements Service<SubscriberState> {
     }
   }
 
+  /** One warning when a stream is lost (with a TLS name hint when it applies), then debug lines. */
   #reportDown(failure: string | undefined, delay: number): void {
     const context = { cluster: this.#o.cluster, url: redactUrl(this.#o.target.url), retryInMs: delay };
-    if (this.#downSince === undefined) {
-      this.#downSince = Date.now();
-      const hint = failure && tlsServerNameHint(failure, this.#o.target.tlsServerName ?? 'ws-manager');
-      this.#o.logger.warn(
-        { ...context, error: failure ?? 'stream ended', ...(hint ? { hint } : {}) },
-        'ws-manager stream lost, reconnecting',
-      );
-    } else {
-      this.#o.logger.debug(
-        { ...context, attempt: this.#backoff.attempt, error: failure },
-        'reconnect failed',
-      );
+    if (this.#outage.down) {
+      this.#o.logger.debug({ ...context, attempt: this.#backoff.attempt, err: failure }, 'reconnect failed');
+      return;
     }
+    const hint = failure && tlsServerNameHint(failure, this.#o.target.tlsServerName ?? 'ws-manager');
+    this.#outage.failed(failure ?? 'stream ended', { ...context, ...(hint ? { hint } : {}) });
   }
 
   #reportUp(): void {
     const context = { cluster: this.#o.cluster, url: redactUrl(this.#o.target.url) };
-    if (this.#downSince === undefined) this.#o.logger.info(context, 'ws-manager stream established');
-    else
-      this.#o.logger.info(
-        { ...context, downMs: Date.now() - this.#downSince },
-        'ws-manager stream re-established',
-      );
-    this.#downSince = undefined;
+    if (this.#outage.down) this.#outage.recovered(context);
+    else this.#o.logger.info(context, 'ws-manager stream established');
   }
 
   #setState(state: SubscriberState): void {

@@ -133,7 +133,7 @@ describe('oversized and hostile statuses', () => {
     ]);
     const lost = logs.matching('ws-manager stream lost');
     expect(lost).toHaveLength(1);
-    expect(String(lost[0]?.error)).toMatch(/RESOURCE_EXHAUSTED: Received message larger than max/);
+    expect(String(lost[0]?.err)).toMatch(/RESOURCE_EXHAUSTED: Received message larger than max/);
     expect(
       await metricValue(bridge.metrics, 'gitpod_ws_manager_bridge_cluster_reconnects_total'),
     ).toBeGreaterThanOrEqual(1);
