@@ -155,6 +155,7 @@ describe('TLS material', () => {
   ])('rejects %s', (_label, tls, text) => rejects(() => validateTls(tls), text));
 
   it('never echoes key material', () => {
+    expect.hasAssertions();
     const bad = { ...goodTls, key: b64(other.client.key) };
     try {
       validateTls(bad);
