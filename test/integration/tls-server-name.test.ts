@@ -38,7 +38,7 @@ describe('ws-manager TLS server name', () => {
     const logs = new LogCapture();
     subscribe(await tlsSimulator(), 'wsman.example.org', logs);
     const lost = await logs.waitFor('ws-manager stream lost, reconnecting');
-    expect(lost.error).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(lost.err).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
     expect(lost.hint).toBe(
       'the certificate is not valid for "wsman.example.org", the server name the bridge expects; set WSMAN_TLS_SERVER_NAME to a name it is valid for',
     );
