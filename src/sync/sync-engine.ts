@@ -31,7 +31,7 @@ import {
   type StopCommand,
 } from './mailbox.js';
 import { markStopped } from './mark-stopped.js';
-import { OnceLog } from '../observability/once-log.js';
+import { boundedKey, OnceLog } from '../observability/once-log.js';
 import type { PrebuildMapperOptions } from './prebuild-mapper.js';
 import { reducePrebuild, type PrebuildReduction } from './prebuild-reducer.js';
 import { reportEvents } from './reduction-events.js';
@@ -298,7 +298,9 @@ export class SyncEngine implements StatusSink, Service {
     const checked = this.#o.validate(raw);
     if (!checked.ok) {
       this.#o.metrics.invalidStatusUpdatesTotal.inc({ workspace_cluster: cluster, reason: checked.reason });
-      this.#onceLog.warn(`${raw.id}:${checked.reason}`, { cluster, instanceId: raw.id }, checked.message);
+      // A refused id may be hostile and huge: the line names it cut like the key.
+      const instanceId = boundedKey(raw.id);
+      this.#onceLog.warn(`${raw.id}:${checked.reason}`, { cluster, instanceId }, checked.message);
       this.#o.probe?.skipped?.(raw);
       return;
     }

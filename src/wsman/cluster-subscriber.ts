@@ -219,6 +219,8 @@ export class ClusterSubscriber implements Service<SubscriberState> {
     const context = { cluster: this.#o.cluster, url: redactUrl(this.#o.target.url), retryInMs: delay };
     if (this.#outage.down) {
       this.#o.logger.debug({ ...context, attempt: this.#backoff.attempt, err: failure }, 'reconnect failed');
+      // Counted in the outage (logs nothing after its first failure).
+      this.#outage.failed(failure ?? 'stream ended');
       return;
     }
     const hint = failure && tlsServerNameHint(failure, this.#o.target.tlsServerName ?? 'ws-manager');

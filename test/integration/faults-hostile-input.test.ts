@@ -131,6 +131,8 @@ describe('oversized and hostile statuses', () => {
       'invalid status for instance h-ports: spec.exposedPorts has 10000 entries, more than 1000',
       `invalid status for instance h-text: conditions.failed has ${MiB} characters, more than 65536`,
     ]);
+    // No line carries a hostile id whole.
+    for (const line of refusals) expect(String(line.instanceId).length).toBeLessThanOrEqual(64);
     const lost = logs.matching('ws-manager stream lost');
     expect(lost).toHaveLength(1);
     expect(String(lost[0]?.err)).toMatch(/RESOURCE_EXHAUSTED: Received message larger than max/);
