@@ -15,12 +15,54 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { errorMessage } from '../lifecycle/abort.js';
 import type { Logger } from './logger.js';
+import { OutageLog } from './outage-log.js';
+
+/** How long shutdown waits for the last spans to be sent. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * The OTLP exporter, with failed exports logged once per outage (the SDK itself stays silent, so a
+ * collector that cannot be reached would otherwise go unnoticed).
+ */
+class ReportingExporter implements SpanExporter {
+  readonly #inner: SpanExporter;
+  readonly #outage: OutageLog;
+
+  constructor(inner: SpanExporter, logger: Logger) {
+    this.#inner = inner;
+    this.#outage = new OutageLog(logger, 'tracing: span export', {
+      failed: 'tracing: spans could not be exported; they are dropped until the collector answers',
+      recovered: 'tracing: span export recovered',
+    });
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.#inner.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) this.#outage.recovered();
+      else this.#outage.failed(result.error ?? 'export failed', { spans: spans.length });
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.#inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
 
 /** The bridge's tracing: a tracer, whether it records, and how to flush at shutdown. */
 export interface Tracing {
@@ -34,7 +76,10 @@ export interface Tracing {
   parentFrom(headers: Readonly<Record<string, string>> | undefined): Context | undefined;
   /** Runs `work` in a span (ended when the promise settles; an error is recorded on it). */
   inSpan<T>(name: string, attributes: Attributes, work: (span: Span | undefined) => Promise<T>): Promise<T>;
-  /** Sends what is buffered and stops exporting. Idempotent. */
+  /**
+   * Sends what is buffered (waiting at most a couple of seconds) and stops exporting. Idempotent;
+   * never rejects: spans that cannot be sent are logged and dropped.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -102,7 +147,9 @@ export function setupTracing(env: Env, logger: Logger, version: string): Tracing
       'service.name': env.OTEL_SERVICE_NAME || 'ws-manager-bridge',
       'service.version': version,
     }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }))],
+    spanProcessors: [
+      new BatchSpanProcessor(new ReportingExporter(new OTLPTraceExporter({ url: tracesUrl(env) }), logger)),
+    ],
   });
   const tracer = provider.getTracer('ws-manager-bridge', version);
   let stopping: Promise<void> | undefined;
@@ -128,7 +175,7 @@ export function setupTracing(env: Env, logger: Logger, version: string): Tracing
       }
     },
     shutdown() {
-      stopping ??= provider.shutdown();
+      stopping ??= flushWithin(provider, SHUTDOWN_GRACE_MS, logger);
       return stopping;
     },
   };
@@ -171,5 +218,23 @@ export class TurnSpan {
     span.end();
     this.#span = undefined;
     this.#count = 0;
+  }
+}
+
+/** Shuts the provider down, giving up on unsent spans after `graceMs`. */
+async function flushWithin(provider: BasicTracerProvider, graceMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([provider.shutdown().then(() => 'sent' as const), late]);
+    if (outcome === 'late')
+      logger.warn({ graceMs }, 'tracing: the last spans were not sent in time; dropped');
+  } catch (error: unknown) {
+    logger.warn({ err: errorMessage(error) }, 'tracing: the last spans could not be sent; dropped');
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -2,6 +2,8 @@
  * Tracing over OTLP/HTTP to a real receiver, and off without the standard environment; a whole
  * bridge (simulated ws-manager over loopback gRPC, SQLite, ClusterService) traced end to end.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Metadata } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
@@ -14,6 +16,7 @@ import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { ApiClient } from '../helpers/cluster-service-harness.js';
 import { createTestDatabase } from '../helpers/databases.js';
 import { metricValue } from '../helpers/engine-harness.js';
+import { LogCapture } from '../helpers/log-capture.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const TICKS = 'gitpod_ws_manager_bridge_controller_ticks_total';
@@ -59,6 +62,37 @@ describe('tracing', () => {
       attributes: { 'bridge.cluster': 'eu-1' },
     });
     expect((await receiver.waitFor((s) => s.name === 'work')).attributes).toEqual({ 'bridge.rows': 3 });
+  });
+});
+
+describe('tracing when the collector fails', () => {
+  it('logs the failed export once and still shuts down, without throwing', async () => {
+    const refusing = createServer((_req, res) => res.writeHead(400).end('{}'));
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => refusing.close(resolve)));
+    const endpoint = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    const logs = new LogCapture();
+    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, logs.logger, 'test');
+    for (let i = 0; i < 3; i++) tracing.tracer.startSpan(`span-${i}`).end();
+    await expect(tracing.shutdown()).resolves.toBeUndefined();
+    const failed = logs.matching('tracing: spans could not be exported');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ level: 40, spans: 3 });
+  });
+
+  it('gives up on the last spans after a grace when nothing answers', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      silent.closeAllConnections();
+      return new Promise((resolve) => silent.close(resolve));
+    });
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const logs = new LogCapture();
+    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, logs.logger, 'test');
+    tracing.tracer.startSpan('unsent').end();
+    await expect(tracing.shutdown()).resolves.toBeUndefined();
+    expect(logs.matching('tracing: the last spans were not sent in time')).toHaveLength(1);
   });
 });
 
