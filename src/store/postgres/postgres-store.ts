@@ -4,7 +4,7 @@ import { KyselyStore } from '../kysely-store.js';
 import type { Store } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import { createPostgresPool, postgresClientConfig, type PostgresPoolOptions } from './postgres-pool.js';
-import { PostgresHotPath } from './postgres-hot-path.js';
+import { PostgresStoreAdapter } from './postgres-store-adapter.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 
 /** Opens a PostgreSQL store on a `postgres://` URL. Connects lazily; does not migrate. */
@@ -17,7 +17,7 @@ export function openPostgresStore(url: string, options: PostgresPoolOptions): St
   });
   return new KyselyStore({
     db,
-    adapter: new PostgresHotPath(pool, db),
+    adapter: new PostgresStoreAdapter(pool, db),
     // Several processes may write: leases coordinate them, so there is nothing to claim.
     coordination: { leases, claimSoleWriter: () => Promise.resolve(), release: () => leases.close() },
     logger: options.logger,

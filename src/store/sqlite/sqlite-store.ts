@@ -5,7 +5,7 @@ import { KyselyStore } from '../kysely-store.js';
 import type { Store } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
 import { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
-import { SqliteHotPath } from './sqlite-hot-path.js';
+import { SqliteStoreAdapter } from './sqlite-store-adapter.js';
 import { SqliteLockFile } from './sqlite-lock-file.js';
 
 /** Options of `openSqliteStore`. */
@@ -22,7 +22,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
   const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
   return new KyselyStore({
     db,
-    adapter: new SqliteHotPath(database, db),
+    adapter: new SqliteStoreAdapter(database, db),
     coordination: new SqliteLockFile(path),
     logger: options.logger,
   });

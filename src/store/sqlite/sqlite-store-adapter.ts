@@ -1,5 +1,5 @@
 /**
- * The SQLite adapter's hot path: cached better-sqlite3 statements run synchronously inside one
+ * The SQLite `StoreAdapter`: cached better-sqlite3 statements run synchronously inside one
  * transaction per batch. It holds Kysely's single connection while it runs, so it never lands inside
  * a transaction Kysely has open on the same connection.
  *
@@ -26,8 +26,8 @@ import type { SqliteDatabase } from './sqlite-database.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { prepareSqliteStatements, type SqliteStatements } from './sqlite-statements.js';
 
-/** The SQLite part of a store. */
-export class SqliteHotPath implements StoreAdapter {
+/** The SQLite part of a store: what `KyselyStore` does not run through Kysely. */
+export class SqliteStoreAdapter implements StoreAdapter {
   /** One writer per file; 1,000 rows keep a transaction around 15 ms on this project's machines. */
   readonly capabilities: StoreCapabilities = { concurrentWriters: false, maxBatchSize: 1000 };
   readonly isTransientError = isTransientSqliteError;

@@ -1,4 +1,4 @@
-/** The PostgreSQL adapter's hot path: the one-statement batch write, the instance load, outbox claims. */
+/** The PostgreSQL `StoreAdapter`: the one-statement batch write, the instance load, outbox claims. */
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { splitResult } from '../batch-rules.js';
@@ -27,8 +27,8 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 type Fence = NonNullable<BatchOptions['fence']>;
 
-/** The PostgreSQL part of a store. */
-export class PostgresHotPath implements StoreAdapter {
+/** The PostgreSQL part of a store: what `KyselyStore` does not run through Kysely. */
+export class PostgresStoreAdapter implements StoreAdapter {
   /** Row versions make concurrent writers (replicas, controllers) safe. */
   readonly capabilities: StoreCapabilities = { concurrentWriters: true, maxBatchSize: 1000 };
   readonly isTransientError = isTransientPostgresError;
