@@ -124,7 +124,8 @@ export class KyselyStore implements Store {
     instanceIds: readonly string[],
     replica: string,
   ): Promise<Map<string, Revised<InstanceNotification>>> {
-    return outbox.notificationRevisions(this.#open(), instanceIds, replica);
+    this.#open();
+    return instanceIds.length === 0 ? new Map() : this.#adapter.notificationRevisions(instanceIds, replica);
   }
 
   async ackNotifications(
@@ -132,7 +133,8 @@ export class KyselyStore implements Store {
     replica: string,
     revisions?: ReadonlyMap<string, bigint>,
   ): Promise<void> {
-    return outbox.ackNotifications(this.#open(), instanceIds, replica, revisions);
+    this.#open();
+    if (instanceIds.length > 0) await this.#adapter.ackNotifications(instanceIds, replica, revisions);
   }
 
   async pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]> {
@@ -143,7 +145,8 @@ export class KyselyStore implements Store {
     keys: readonly string[],
     replica: string,
   ): Promise<Map<string, Revised<OutboxMessage>>> {
-    return outbox.messageRevisions(this.#open(), keys, replica);
+    this.#open();
+    return keys.length === 0 ? new Map() : this.#adapter.messageRevisions(keys, replica);
   }
 
   async ackMessages(
@@ -151,7 +154,8 @@ export class KyselyStore implements Store {
     replica: string,
     revisions?: ReadonlyMap<string, bigint>,
   ): Promise<void> {
-    return outbox.ackMessages(this.#open(), keys, replica, revisions);
+    this.#open();
+    if (keys.length > 0) await this.#adapter.ackMessages(keys, replica, revisions);
   }
 
   async claimOrphans(

@@ -26,6 +26,14 @@ export interface StoreAdapter {
   writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult>;
   /** See `OutboxStore.claimOrphans`. */
   claimOrphans: OutboxStore['claimOrphans'];
+  /** See `OutboxStore.notificationRevisions`: read before every publish. Ids are non-empty. */
+  notificationRevisions: OutboxStore['notificationRevisions'];
+  /** See `OutboxStore.ackNotifications`. Ids are non-empty. */
+  ackNotifications: OutboxStore['ackNotifications'];
+  /** See `OutboxStore.messageRevisions`: read before every publish of messages. Keys are non-empty. */
+  messageRevisions: OutboxStore['messageRevisions'];
+  /** See `OutboxStore.ackMessages`. Keys are non-empty. */
+  ackMessages: OutboxStore['ackMessages'];
 }
 
 /** How processes share an adapter's database: a lock file (SQLite) or leases (PostgreSQL). */

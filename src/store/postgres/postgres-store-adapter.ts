@@ -3,13 +3,14 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { splitResult } from '../batch-rules.js';
 import { loadInstancesByIds } from '../instance-queries.js';
-import { claimOrphans } from '../outbox-queries.js';
+import * as outbox from '../outbox-queries.js';
 import type {
   BatchOptions,
   BatchResult,
   InstanceNotification,
   InstanceWrite,
   OutboxMessage,
+  Revised,
   StoreCapabilities,
 } from '../ports.js';
 import type { StoreSchema } from '../schema.js';
@@ -61,7 +62,37 @@ export class PostgresStoreAdapter implements StoreAdapter {
     live: readonly string[],
     limit: number,
   ): Promise<{ notifications: InstanceNotification[]; messages: OutboxMessage[] }> {
-    return claimOrphans(this.#kysely, replica, live, limit, { skipLocked: true });
+    return outbox.claimOrphans(this.#kysely, replica, live, limit, { skipLocked: true });
+  }
+
+  async notificationRevisions(
+    instanceIds: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<InstanceNotification>>> {
+    return outbox.notificationRevisions(this.#kysely, instanceIds, replica);
+  }
+
+  async ackNotifications(
+    instanceIds: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
+    return outbox.ackNotifications(this.#kysely, instanceIds, replica, revisions);
+  }
+
+  async messageRevisions(
+    keys: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<OutboxMessage>>> {
+    return outbox.messageRevisions(this.#kysely, keys, replica);
+  }
+
+  async ackMessages(
+    keys: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
+    return outbox.ackMessages(this.#kysely, keys, replica, revisions);
   }
 
   async #writeFenced(

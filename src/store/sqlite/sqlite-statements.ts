@@ -19,6 +19,16 @@ export interface SqliteStatements {
   deleteTokens: Statement;
   /** Instance records for a JSON array of ids. */
   selectRecords: Statement;
+  /** A replica's notification rows, with revisions, for a JSON array of instance ids. */
+  selectNotificationRevisions: Statement;
+  /** A replica's message rows, with revisions, for a JSON array of keys. */
+  selectMessageRevisions: Statement;
+  /** A replica's notification row of one instance; `deleteNotificationAt` only at one revision. */
+  deleteNotification: Statement;
+  deleteNotificationAt: Statement;
+  /** A replica's message row of one key; `deleteMessageAt` only at one revision. */
+  deleteMessage: Statement;
+  deleteMessageAt: Statement;
 }
 
 /** Prepares the hot-path statements. Throws when the schema is missing (call `migrate()` first). */
@@ -81,6 +91,22 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       LEFT JOIN prebuilt_workspaces p ON p.build_workspace_id = i.workspace_id
         AND p.id = (SELECT min(f.id) FROM prebuilt_workspaces f WHERE f.build_workspace_id = i.workspace_id)
       WHERE i.id IN (SELECT value FROM json_each(?))`,
+    ),
+    selectNotificationRevisions: db.prepare(
+      `SELECT instance_id, owner_id, workspace_id, revision FROM bridge_outbox
+      WHERE replica = ? AND instance_id IN (SELECT value FROM json_each(?))`,
+    ),
+    selectMessageRevisions: db.prepare(
+      `SELECT key, channel, payload, revision FROM bridge_outbox_messages
+      WHERE replica = ? AND key IN (SELECT value FROM json_each(?))`,
+    ),
+    deleteNotification: db.prepare(`DELETE FROM bridge_outbox WHERE instance_id = ? AND replica = ?`),
+    deleteNotificationAt: db.prepare(
+      `DELETE FROM bridge_outbox WHERE instance_id = ? AND replica = ? AND revision = ?`,
+    ),
+    deleteMessage: db.prepare(`DELETE FROM bridge_outbox_messages WHERE key = ? AND replica = ?`),
+    deleteMessageAt: db.prepare(
+      `DELETE FROM bridge_outbox_messages WHERE key = ? AND replica = ? AND revision = ?`,
     ),
   };
 }

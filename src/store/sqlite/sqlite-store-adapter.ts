@@ -6,9 +6,14 @@
  * A SQLite file has one writer (`claimSoleWriter`) and no leases, so `BatchOptions.fence` is ignored:
  * a fenced batch is written as an unfenced one and nothing comes back as fenced.
  */
-import type { Kysely } from 'kysely';
+import type { Statement } from 'better-sqlite3';
+import type { Kysely, Selectable } from 'kysely';
 import { splitResult } from '../batch-rules.js';
-import { instanceRecordFromColumns, type InstanceRecordColumns } from '../instance-columns.js';
+import {
+  instanceRecordFromColumns,
+  notificationFromColumns,
+  type InstanceRecordColumns,
+} from '../instance-columns.js';
 import { claimOrphans } from '../outbox-queries.js';
 import type {
   BatchOptions,
@@ -16,9 +21,10 @@ import type {
   InstanceNotification,
   InstanceWrite,
   OutboxMessage,
+  Revised,
   StoreCapabilities,
 } from '../ports.js';
-import type { StoreSchema } from '../schema.js';
+import type { OutboxTable, StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
 import { isTransientSqliteError } from '../transient-errors.js';
 import type { InstanceRecord, InstanceRow } from '../types.js';
@@ -63,6 +69,89 @@ export class SqliteStoreAdapter implements StoreAdapter {
         .immediate();
       return splitResult(writes, applied);
     });
+  }
+
+  async notificationRevisions(
+    instanceIds: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<InstanceNotification>>> {
+    return this.#exclusive(() => {
+      const rows = this.#prepared().selectNotificationRevisions.all(
+        replica,
+        JSON.stringify(instanceIds),
+      ) as (Selectable<OutboxTable> & { revision: bigint })[];
+      const found = new Map<string, Revised<InstanceNotification>>();
+      for (const row of rows) {
+        found.set(row.instance_id, { value: notificationFromColumns(row), revision: row.revision });
+      }
+      return found;
+    });
+  }
+
+  async ackNotifications(
+    instanceIds: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
+    return this.#exclusive(() => {
+      const s = this.#prepared();
+      this.#deleteAll(instanceIds, replica, revisions, s.deleteNotification, s.deleteNotificationAt);
+    });
+  }
+
+  async messageRevisions(
+    keys: readonly string[],
+    replica: string,
+  ): Promise<Map<string, Revised<OutboxMessage>>> {
+    return this.#exclusive(() => {
+      const rows = this.#prepared().selectMessageRevisions.all(
+        replica,
+        JSON.stringify(keys),
+      ) as (OutboxMessage & {
+        revision: bigint;
+      })[];
+      const found = new Map<string, Revised<OutboxMessage>>();
+      for (const { key, channel, payload, revision } of rows) {
+        found.set(key, { value: { key, channel, payload }, revision });
+      }
+      return found;
+    });
+  }
+
+  async ackMessages(
+    keys: readonly string[],
+    replica: string,
+    revisions?: ReadonlyMap<string, bigint>,
+  ): Promise<void> {
+    return this.#exclusive(() => {
+      const s = this.#prepared();
+      this.#deleteAll(keys, replica, revisions, s.deleteMessage, s.deleteMessageAt);
+    });
+  }
+
+  /**
+   * One DELETE per key in one transaction (a cached statement each, no SQL built per call). With
+   * `revisions`, only at the revision given, and keys without one are left alone.
+   */
+  #deleteAll(
+    keys: readonly string[],
+    replica: string,
+    revisions: ReadonlyMap<string, bigint> | undefined,
+    any: Statement,
+    at: Statement,
+  ): void {
+    this.#db
+      .transaction(() => {
+        for (const key of keys) {
+          if (revisions === undefined) {
+            any.run(key, replica);
+            continue;
+          }
+          const revision = revisions.get(key);
+          if (revision !== undefined) at.run(key, replica, revision);
+        }
+      })
+      .immediate();
   }
 
   /** One process writes the file, so no row is locked: the transaction alone makes the claim atomic. */
