@@ -92,13 +92,14 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
         AND p.id = (SELECT min(f.id) FROM prebuilt_workspaces f WHERE f.build_workspace_id = i.workspace_id)
       WHERE i.id IN (SELECT value FROM json_each(?))`,
     ),
+    // '+replica' keeps the planner on the primary key: the replica index would scan every pending row.
     selectNotificationRevisions: db.prepare(
       `SELECT instance_id, owner_id, workspace_id, revision FROM bridge_outbox
-      WHERE replica = ? AND instance_id IN (SELECT value FROM json_each(?))`,
+      WHERE instance_id IN (SELECT value FROM json_each(@ids)) AND +replica = @replica`,
     ),
     selectMessageRevisions: db.prepare(
       `SELECT key, channel, payload, revision FROM bridge_outbox_messages
-      WHERE replica = ? AND key IN (SELECT value FROM json_each(?))`,
+      WHERE key IN (SELECT value FROM json_each(@ids)) AND +replica = @replica`,
     ),
     deleteNotification: db.prepare(`DELETE FROM bridge_outbox WHERE instance_id = ? AND replica = ?`),
     deleteNotificationAt: db.prepare(

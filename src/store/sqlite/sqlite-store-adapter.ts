@@ -76,10 +76,10 @@ export class SqliteStoreAdapter implements StoreAdapter {
     replica: string,
   ): Promise<Map<string, Revised<InstanceNotification>>> {
     return this.#exclusive(() => {
-      const rows = this.#prepared().selectNotificationRevisions.all(
+      const rows = this.#prepared().selectNotificationRevisions.all({
+        ids: JSON.stringify(instanceIds),
         replica,
-        JSON.stringify(instanceIds),
-      ) as (Selectable<OutboxTable> & { revision: bigint })[];
+      }) as (Selectable<OutboxTable> & { revision: bigint })[];
       const found = new Map<string, Revised<InstanceNotification>>();
       for (const row of rows) {
         found.set(row.instance_id, { value: notificationFromColumns(row), revision: row.revision });
@@ -104,10 +104,10 @@ export class SqliteStoreAdapter implements StoreAdapter {
     replica: string,
   ): Promise<Map<string, Revised<OutboxMessage>>> {
     return this.#exclusive(() => {
-      const rows = this.#prepared().selectMessageRevisions.all(
+      const rows = this.#prepared().selectMessageRevisions.all({
+        ids: JSON.stringify(keys),
         replica,
-        JSON.stringify(keys),
-      ) as (OutboxMessage & {
+      }) as (OutboxMessage & {
         revision: bigint;
       })[];
       const found = new Map<string, Revised<OutboxMessage>>();
