@@ -1,7 +1,13 @@
 /** Mapping between instance, workspace and outbox rows of `types.ts` and their columns. */
 import type { Insertable, Selectable } from 'kysely';
-import type { InstanceNotification } from './ports.js';
-import type { InstanceTable, OutboxTable, WorkspaceTable } from './schema.js';
+import type { InstanceNotification, OutboxMessage } from './ports.js';
+import type {
+  InstanceMetricsTable,
+  InstanceTable,
+  OutboxMessageTable,
+  OutboxTable,
+  WorkspaceTable,
+} from './schema.js';
 import type {
   InstanceMetrics,
   InstancePhase,
@@ -90,6 +96,38 @@ export function workspaceToColumns(row: WorkspaceRow): Insertable<WorkspaceTable
     organization_id: row.organizationId,
     created_at: row.createdAt,
   };
+}
+
+/** All columns of a `workspace_instance_metrics` row. */
+export function metricsToColumns(
+  instanceId: string,
+  metrics: InstanceMetrics,
+): Insertable<InstanceMetricsTable> {
+  return { instance_id: instanceId, metrics: writeJson(metrics) };
+}
+
+/** All columns of a new `bridge_outbox` row: a notification recorded at `createdAt` for `replica` to deliver. */
+export function notificationToColumns(
+  n: InstanceNotification,
+  createdAt: string,
+  replica: string,
+): Insertable<OutboxTable> {
+  return {
+    instance_id: n.instanceID,
+    owner_id: n.ownerID,
+    workspace_id: n.workspaceID,
+    created_at: createdAt,
+    replica,
+  };
+}
+
+/** All columns of a new `bridge_outbox_messages` row, as `notificationToColumns`. */
+export function messageToColumns(
+  m: OutboxMessage,
+  createdAt: string,
+  replica: string,
+): Insertable<OutboxMessageTable> {
+  return { key: m.key, channel: m.channel, payload: m.payload, created_at: createdAt, replica };
 }
 
 /** Turns an outbox row into the notification it records. */

@@ -6,14 +6,19 @@
  * A SQLite file has one writer (`claimSoleWriter`) and no leases, so `BatchOptions.fence` is ignored:
  * a fenced batch is written as an unfenced one and nothing comes back as fenced.
  */
-import type { Statement } from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { splitResult } from '../batch-rules.js';
 import {
   instanceRecordFromColumns,
+  instanceToColumns,
+  messageToColumns,
+  metricsToColumns,
   notificationFromColumns,
+  notificationToColumns,
+  workspaceToColumns,
   type InstanceRecordColumns,
 } from '../instance-columns.js';
+import { prebuildToColumns } from '../prebuild-columns.js';
 import { claimOrphans } from '../outbox-queries.js';
 import type {
   BatchOptions,
@@ -27,10 +32,10 @@ import type {
 import type { OutboxTable, StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
 import { isTransientSqliteError } from '../transient-errors.js';
-import type { InstanceRecord, InstanceRow } from '../types.js';
+import type { InstanceRecord } from '../types.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import { prepareSqliteStatements, type SqliteStatements } from './sqlite-statements.js';
+import { prepareSqliteStatements, type ColumnStatement, type SqliteStatements } from './sqlite-statements.js';
 
 /** The SQLite part of a store: what `KyselyStore` does not run through Kysely. */
 export class SqliteStoreAdapter implements StoreAdapter {
@@ -49,7 +54,9 @@ export class SqliteStoreAdapter implements StoreAdapter {
 
   async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
     return this.#exclusive(() => {
-      const rows = this.#prepared().selectRecords.all(JSON.stringify(ids)) as InstanceRecordColumns[];
+      const rows = this.#prepared().selectRecords.all({
+        ids: JSON.stringify(ids),
+      }) as InstanceRecordColumns[];
       return new Map(rows.map((row) => [row.id, instanceRecordFromColumns(row)]));
     });
   }
@@ -137,18 +144,18 @@ export class SqliteStoreAdapter implements StoreAdapter {
     keys: readonly string[],
     replica: string,
     revisions: ReadonlyMap<string, bigint> | undefined,
-    any: Statement,
-    at: Statement,
+    any: ColumnStatement<{ key: string; replica: string }>,
+    at: ColumnStatement<{ key: string; replica: string; revision: bigint }>,
   ): void {
     this.#db
       .transaction(() => {
         for (const key of keys) {
           if (revisions === undefined) {
-            any.run(key, replica);
+            any.run({ key, replica });
             continue;
           }
           const revision = revisions.get(key);
-          if (revision !== undefined) at.run(key, replica, revision);
+          if (revision !== undefined) at.run({ key, replica, revision });
         }
       })
       .immediate();
@@ -175,18 +182,15 @@ export class SqliteStoreAdapter implements StoreAdapter {
 
 // Writes one instance and, only if its row was applied, everything else the write carries; tells
 // whether it was applied. Adoption inserts the workspace and instance only where absent; an existing
-// instance gets the versioned update.
+// instance gets the versioned update. Every row binds the columns the shared mapping makes of it.
 function applyWrite(s: SqliteStatements, write: InstanceWrite, options: BatchOptions, now: string): boolean {
-  const { row, adopt } = write;
-  const status = JSON.stringify(row.status);
-  if (adopt) {
-    const ws = adopt.workspace;
-    s.insertWorkspace.run(ws.id, ws.ownerId, ws.type, ws.projectId, ws.organizationId, ws.createdAt);
-  }
+  const { adopt } = write;
+  const row = instanceToColumns(write.row);
+  if (adopt) s.insertWorkspace.run(workspaceToColumns(adopt.workspace));
   // An adopted instance is most likely absent: try the insert first, then the versioned update.
   const applied = adopt
-    ? insertInstance(s, row, status) || updateInstance(s, row, status)
-    : updateInstance(s, row, status);
+    ? s.insertInstance.run(row).changes === 1 || s.updateInstance.run(row).changes === 1
+    : s.updateInstance.run(row).changes === 1;
   if (!applied) return false;
   applyDependents(s, write, options, now);
   return true;
@@ -200,65 +204,14 @@ function applyDependents(
   now: string,
 ): void {
   const { row, metrics, adopt, prebuild, revokeTokens, notify, messages } = write;
-  if (metrics !== undefined) s.upsertMetrics.run(row.id, JSON.stringify(metrics));
-  if (adopt?.prebuild) {
-    const p = adopt.prebuild;
-    s.insertPrebuild.run(
-      p.id,
-      p.buildWorkspaceId,
-      p.projectId,
-      p.state,
-      p.snapshot,
-      p.error,
-      p.statusVersion,
-    );
-  }
-  if (prebuild) {
-    const { id, state, snapshot, error, statusVersion } = prebuild;
-    s.updatePrebuild.run(state, snapshot, error, statusVersion, id, statusVersion);
-  }
+  if (metrics !== undefined) s.upsertMetrics.run(metricsToColumns(row.id, metrics));
+  if (adopt?.prebuild) s.insertPrebuild.run(prebuildToColumns(adopt.prebuild));
+  if (prebuild) s.updatePrebuild.run(prebuildToColumns(prebuild));
   if (revokeTokens) {
-    const { userId, namePrefix } = revokeTokens;
-    s.deleteTokens.run(userId, namePrefix, namePrefix);
+    s.deleteTokens.run({ user_id: revokeTokens.userId, name_prefix: revokeTokens.namePrefix });
   }
   if (!options.outbox) return;
   const { replica } = options;
-  if (notify) s.upsertOutbox.run(notify.instanceID, notify.ownerID, notify.workspaceID, now, replica);
-  for (const m of messages ?? []) s.upsertMessage.run(m.key, m.channel, m.payload, now, replica);
-}
-
-function updateInstance(s: SqliteStatements, r: InstanceRow, status: string): boolean {
-  const { changes } = s.updateInstance.run(
-    r.phase,
-    r.statusVersion,
-    r.deployedTime,
-    r.startedTime,
-    r.stoppingTime,
-    r.stoppedTime,
-    r.ideUrl,
-    status,
-    r.updatedAt,
-    r.id,
-    r.statusVersion,
-  );
-  return changes === 1;
-}
-
-function insertInstance(s: SqliteStatements, r: InstanceRow, status: string): boolean {
-  const { changes } = s.insertInstance.run(
-    r.id,
-    r.workspaceId,
-    r.clusterName,
-    r.phase,
-    r.statusVersion,
-    r.creationTime,
-    r.deployedTime,
-    r.startedTime,
-    r.stoppingTime,
-    r.stoppedTime,
-    r.ideUrl,
-    status,
-    r.updatedAt,
-  );
-  return changes === 1;
+  if (notify) s.upsertOutbox.run(notificationToColumns(notify, now, replica));
+  for (const m of messages ?? []) s.upsertMessage.run(messageToColumns(m, now, replica));
 }
