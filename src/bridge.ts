@@ -147,7 +147,9 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
   const metrics = deps.metrics ?? createMetrics();
   const tracing =
     deps.tracing ??
-    (tracingRequested(process.env) ? setupTracing(process.env, logger, packageVersion()) : disabledTracing());
+    (tracingRequested(process.env)
+      ? await setupTracing(process.env, logger, packageVersion())
+      : disabledTracing());
   const store = deps.store ?? (await openStore(config.databaseUrl, { logger }));
   const publisher = deps.publisher ?? (await openPublisher(config.redisUrl, logger));
   const demo = config.demo.enabled ? await DemoCluster.listen(config.demo, logger) : undefined;

@@ -37,16 +37,16 @@ describe('tracing', () => {
       { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'x' },
       false,
     ],
-  ])('is requested with %s: %s', (_name, env, requested) => {
+  ])('is requested with %s: %s', async (_name, env, requested) => {
     expect(tracingRequested(env)).toBe(requested);
-    expect(setupTracing(env, silentLogger(), 'test').enabled).toBe(requested);
+    expect((await setupTracing(env, silentLogger(), 'test')).enabled).toBe(requested);
   });
 
   it('sends spans to the endpoint, continuing a W3C traceparent', async () => {
     const receiver = new OtlpReceiver();
     const endpoint = await receiver.start();
     cleanups.push(() => receiver.stop());
-    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, silentLogger(), 'test');
+    const tracing = await setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, silentLogger(), 'test');
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parent = tracing.parentFrom({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
     expect(parent).toBeDefined();
@@ -72,7 +72,7 @@ describe('tracing when the collector fails', () => {
     cleanups.push(() => new Promise((resolve) => refusing.close(resolve)));
     const endpoint = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
     const logs = new LogCapture();
-    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, logs.logger, 'test');
+    const tracing = await setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, logs.logger, 'test');
     for (let i = 0; i < 3; i++) tracing.tracer.startSpan(`span-${i}`).end();
     await expect(tracing.shutdown()).resolves.toBeUndefined();
     const failed = logs.matching('tracing: spans could not be exported');
@@ -89,7 +89,7 @@ describe('tracing when the collector fails', () => {
     });
     const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const logs = new LogCapture();
-    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, logs.logger, 'test');
+    const tracing = await setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, logs.logger, 'test');
     tracing.tracer.startSpan('unsent').end();
     await expect(tracing.shutdown()).resolves.toBeUndefined();
     expect(logs.matching('tracing: the last spans were not sent in time')).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('a traced bridge', () => {
       {},
       { CLUSTER_SERVICE_TOKEN: token, CONTROLLER_INTERVAL_SECONDS: '1' },
     );
-    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, silentLogger(), 'test');
+    const tracing = await setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, silentLogger(), 'test');
     const bridge = await createBridge(config, { logger: silentLogger(), http: false, tracing });
     cleanups.push(() => bridge.stop());
     await bridge.start();
