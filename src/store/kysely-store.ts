@@ -83,7 +83,10 @@ export class KyselyStore implements Store {
 
   /** Idempotent: a second call returns the first call's promise. Releases the lock file or listeners first. */
   close(): Promise<void> {
-    this.#closing ??= this.#coordination.release().finally(() => this.#db.destroy());
+    this.#closing ??= this.#coordination
+      .release()
+      .then(() => this.#adapter.close?.())
+      .finally(() => this.#db.destroy());
     return this.#closing;
   }
 

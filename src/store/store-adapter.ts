@@ -34,6 +34,8 @@ export interface StoreAdapter {
   messageRevisions: OutboxStore['messageRevisions'];
   /** See `OutboxStore.ackMessages`. Keys are non-empty. */
   ackMessages: OutboxStore['ackMessages'];
+  /** Ends what the adapter runs besides its connections (a worker thread). Called once by `Store.close()`. */
+  close?(): Promise<void>;
 }
 
 /** How processes share an adapter's database: a lock file (SQLite) or leases (PostgreSQL). */

@@ -33,9 +33,16 @@ import type { OutboxTable, StoreSchema } from '../schema.js';
 import type { StoreAdapter } from '../store-adapter.js';
 import { isTransientSqliteError } from '../transient-errors.js';
 import type { InstanceRecord } from '../types.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { prepareSqliteStatements, type ColumnStatement, type SqliteStatements } from './sqlite-statements.js';
+
+/**
+ * How often the worker checkpoints. Measured at 1,000 statuses/s: p99 11-14 ms at 100 ms (one run
+ * of 250 ms: 58 ms); at full load it costs a few µs of CPU per status more than 250 ms would.
+ */
+const CHECKPOINT_INTERVAL_MS = 100;
 
 /** The SQLite part of a store: what `KyselyStore` does not run through Kysely. */
 export class SqliteStoreAdapter implements StoreAdapter {
@@ -46,10 +53,21 @@ export class SqliteStoreAdapter implements StoreAdapter {
   readonly #db: SqliteDatabase;
   readonly #kysely: Kysely<StoreSchema>;
   #statements: SqliteStatements | undefined;
+  /** The file whose log a worker checkpoints once this adapter writes; undefined for ':memory:'. */
+  readonly #checkpointPath: string | undefined;
+  #checkpointer: SqliteCheckpointer | undefined;
+  #closed = false;
 
-  constructor(db: SqliteDatabase, kysely: Kysely<StoreSchema>) {
+  /** `path`: the database file, checkpointed off the event loop (see `SqliteCheckpointer`). */
+  constructor(db: SqliteDatabase, kysely: Kysely<StoreSchema>, path?: string) {
     this.#db = db;
     this.#kysely = kysely;
+    this.#checkpointPath = path === ':memory:' ? undefined : path;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#checkpointer?.close();
   }
 
   async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
@@ -172,6 +190,16 @@ export class SqliteStoreAdapter implements StoreAdapter {
 
   #prepared(): SqliteStatements {
     this.#statements ??= prepareSqliteStatements(this.#db);
+    if (this.#checkpointPath !== undefined && this.#checkpointer === undefined && !this.#closed) {
+      // The worker starts the log over where the writer would have checkpointed; the writer's own
+      // autocheckpoint moves out of its way, as the fallback.
+      const pages = Number(this.#db.pragma('wal_autocheckpoint', { simple: true }));
+      this.#checkpointer = new SqliteCheckpointer(this.#checkpointPath, {
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        restartPages: pages,
+      });
+      this.#db.pragma(`wal_autocheckpoint = ${pages * 4}`);
+    }
     return this.#statements;
   }
 

@@ -22,7 +22,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
   const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
   return new KyselyStore({
     db,
-    adapter: new SqliteStoreAdapter(database, db),
+    adapter: new SqliteStoreAdapter(database, db, path),
     coordination: new SqliteLockFile(path),
     logger: options.logger,
   });
