@@ -56,7 +56,7 @@ const PARTS: { part: string; match: (f: CallFrame) => boolean }[] = [
   },
   {
     part: 'gRPC and HTTP/2 receive',
-    match: (f) => /@grpc\/grpc-js|internal\/http2|internal\/streams|node:net|node:stream/.test(f.url),
+    match: (f) => /@grpc\/grpc-js|internal\/http2/.test(f.url),
   },
   { part: 'validation', match: (f) => f.url.includes('validate-status') },
   {
@@ -72,10 +72,20 @@ const PARTS: { part: string; match: (f: CallFrame) => boolean }[] = [
 ];
 const OTHER = 'other (timers, buffers, event loop)';
 
+/**
+ * Node's sockets and streams serve every client (gRPC, PostgreSQL, Redis): a socket write counts for
+ * the library that called it, found further out on the stack, and only otherwise for this part.
+ */
+const SOCKETS = {
+  part: 'sockets and streams (no library on the stack)',
+  match: (f: CallFrame) => /internal\/streams|node:net|node:stream|stream_base_commons/.test(f.url),
+};
+
 function partOf(stack: readonly CallFrame[]): string {
   for (const frame of stack) {
     for (const { part, match } of PARTS) if (match(frame)) return part;
   }
+  for (const frame of stack) if (SOCKETS.match(frame)) return SOCKETS.part;
   return OTHER;
 }
 
@@ -113,7 +123,7 @@ if (process.argv[1]?.endsWith('profile-split.ts')) {
   const ms = splitProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
   const busy = [...ms].filter(([part]) => part !== 'idle').reduce((sum, [, t]) => sum + t, 0);
   const scale = measuredUs > 0 && updates > 0 ? (measuredUs * updates) / 1000 / busy : 1;
-  const order = [...PARTS.map((p) => p.part), OTHER];
+  const order = [...PARTS.map((p) => p.part), SOCKETS.part, OTHER];
   const rows = [...ms].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
   for (const [part, t] of rows) {
     const share = part === 'idle' ? '' : `${((100 * t) / busy).toFixed(1)} %`;
