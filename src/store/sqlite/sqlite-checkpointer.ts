@@ -7,9 +7,10 @@
  * statuses/s those stalls (up to 70 ms, one every second or so) were the whole of the latency's
  * 99th percentile. A PASSIVE checkpoint runs beside the writer (WAL lets a checkpointer and a writer
  * work at once) and never waits for a lock. Under a steady load it rarely finds the log complete, so
- * the log would only grow: once it is `restartPages` long and copied, the worker starts it over with
- * a RESTART checkpoint, which takes the write lock only when it is free and holds it while it copies
- * the last few commits' frames. The writer keeps an autocheckpoint as the fallback, should the worker
+ * the log would only grow: once it is `restartPages` long, the worker follows the PASSIVE with a
+ * RESTART checkpoint, which takes the write lock only when it is free and holds it while it copies
+ * the frames of the commits made since (waiting for the log to be complete first let it grow until
+ * the writer's fallback checkpointed inside a commit again). The writer keeps an autocheckpoint as the fallback, should the worker
  * be gone.
  */
 import { createRequire } from 'node:module';
@@ -25,9 +26,9 @@ db.pragma('synchronous = NORMAL');
 const checkpoint = () => {
   try {
     const [done] = db.pragma('wal_checkpoint(PASSIVE)');
-    // Caught up with a long log: start it over. RESTART takes the write lock only if it is free
-    // (busy_timeout 0) and holds it while it copies the frames of the last few commits.
-    if (done.log >= workerData.restartPages && done.checkpointed === done.log) {
+    // A long log: start it over. RESTART takes the write lock only if it is free (busy_timeout 0)
+    // and holds it while it copies what the commits since the PASSIVE just now added.
+    if (done.log >= workerData.restartPages) {
       db.pragma('wal_checkpoint(RESTART)');
     }
   } catch {
