@@ -1,5 +1,5 @@
 /**
- * Schema of the SQLite adapter (DESIGN section 5). STRICT tables so that a wrongly typed value fails
+ * Schema of the SQLite adapter (the tables of docs/schema.md). STRICT tables so that a wrongly typed value fails
  * instead of being stored with another type; JSON as TEXT, timestamps as ISO-8601 TEXT, int64 as
  * INTEGER. Value lists in CHECKs are spelled out because a migration must not change when types.ts does.
  */
