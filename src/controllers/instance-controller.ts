@@ -60,14 +60,13 @@ export class InstanceController implements Service {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger.child({ cluster: options.cluster, component: 'instance-controller' });
+    const tracing = options.tracing ?? disabledTracing();
     this.#loop = new Loop({
       intervalMs: options.intervalMs,
       immediate: false,
       tick: (signal) =>
-        (options.tracing ?? disabledTracing()).inSpan(
-          'bridge.controller.tick',
-          { 'bridge.cluster': options.cluster },
-          (span) => this.#tick(signal, span),
+        tracing.inSpan('bridge.controller.tick', { 'bridge.cluster': options.cluster }, (span) =>
+          this.#tick(signal, span),
         ),
       onError: (error) => {
         options.metrics.controllerTicksTotal.inc({ workspace_cluster: options.cluster, outcome: 'error' });

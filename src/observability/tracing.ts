@@ -56,16 +56,19 @@ export function tracingRequested(env: Env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
+/** The one tracing that does nothing, shared by every part built without tracing. */
+const DISABLED: Tracing = Object.freeze({
+  enabled: false,
+  tracer: trace.getTracer('ws-manager-bridge'),
+  parentFrom: () => undefined,
+  inSpan: <T>(_name: string, _attributes: Attributes, work: (span: Span | undefined) => Promise<T>) =>
+    work(undefined),
+  shutdown: () => Promise.resolve(),
+});
+
 /** Tracing that does nothing (the default). */
 export function disabledTracing(): Tracing {
-  const tracer = trace.getTracer('ws-manager-bridge');
-  return {
-    enabled: false,
-    tracer,
-    parentFrom: () => undefined,
-    inSpan: (_name, _attributes, work) => work(undefined),
-    shutdown: () => Promise.resolve(),
-  };
+  return DISABLED;
 }
 
 /**

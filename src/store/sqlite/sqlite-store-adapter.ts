@@ -188,19 +188,25 @@ export class SqliteStoreAdapter implements StoreAdapter {
     return claimOrphans(this.#kysely, replica, live, limit, { skipLocked: false });
   }
 
+  /** The cached statements; the first call prepares them and starts the checkpoint worker. */
   #prepared(): SqliteStatements {
-    this.#statements ??= prepareSqliteStatements(this.#db);
-    if (this.#checkpointPath !== undefined && this.#checkpointer === undefined && !this.#closed) {
-      // The worker starts the log over where the writer would have checkpointed; the writer's own
-      // autocheckpoint moves out of its way, as the fallback.
-      const pages = Number(this.#db.pragma('wal_autocheckpoint', { simple: true }));
-      this.#checkpointer = new SqliteCheckpointer(this.#checkpointPath, {
-        intervalMs: CHECKPOINT_INTERVAL_MS,
-        restartPages: pages,
-      });
-      this.#db.pragma(`wal_autocheckpoint = ${pages * 4}`);
+    if (this.#statements === undefined) {
+      this.#statements = prepareSqliteStatements(this.#db);
+      this.#startCheckpointer();
     }
     return this.#statements;
+  }
+
+  #startCheckpointer(): void {
+    if (this.#checkpointPath === undefined || this.#closed) return;
+    // The worker starts the log over where the writer would have checkpointed; the writer's own
+    // autocheckpoint moves out of its way, as the fallback.
+    const pages = Number(this.#db.pragma('wal_autocheckpoint', { simple: true }));
+    this.#checkpointer = new SqliteCheckpointer(this.#checkpointPath, {
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      restartPages: pages,
+    });
+    this.#db.pragma(`wal_autocheckpoint = ${pages * 4}`);
   }
 
   async #exclusive<T>(work: () => T): Promise<T> {
