@@ -117,10 +117,14 @@ async function openBridge(
 function memoryPeaks(bridge: Bridge): { stop: () => Record<string, number> } {
   let rss = 0;
   let heap = 0;
+  let heapTotal = 0;
+  let external = 0;
   let atPeak = { tracked: 0, dirty: 0, pending: 0 };
   const sample = (): void => {
     const m = process.memoryUsage();
     rss = Math.max(rss, m.rss);
+    heapTotal = Math.max(heapTotal, m.heapTotal);
+    external = Math.max(external, m.external);
     if (m.heapUsed <= heap) return;
     heap = m.heapUsed;
     atPeak = { tracked: bridge.engine.tracked, dirty: bridge.engine.dirty, pending: bridge.notifier.pending };
@@ -133,6 +137,8 @@ function memoryPeaks(bridge: Bridge): { stop: () => Record<string, number> } {
       return {
         rss_mb: Math.round(rss / 2 ** 20),
         heap_mb: Math.round(heap / 2 ** 20),
+        heap_total_mb: Math.round(heapTotal / 2 ** 20),
+        external_mb: Math.round(external / 2 ** 20),
         peak_tracked: atPeak.tracked,
         peak_dirty: atPeak.dirty,
         peak_notifications: atPeak.pending,

@@ -403,6 +403,9 @@ class BridgeRuntime implements Bridge {
     const p = this.#p;
     await p.store.migrate();
     await p.store.claimSoleWriter(p.config.replicaId);
+    await p.store.warm().catch((error: unknown) => {
+      p.logger.warn({ err: errorMessage(error) }, 'database: warm-up failed; connections open on first use');
+    });
     await p.engine.start();
     await p.notifier.start();
     await p.orphans?.start();

@@ -1,12 +1,8 @@
 /** Instance reads both adapters run through Kysely (the hot-path reads live in each adapter). */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { instanceRecordFromColumns } from './instance-columns.js';
 import type { StoreSchema } from './schema.js';
 import type { InstancePhase, InstanceRecord } from './types.js';
-import { chunk } from './batch-rules.js';
-
-/** Ids per `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits. */
-const IDS_PER_QUERY = 1000;
 
 // Instances joined with their workspace (owner, type, organization), metrics and prebuild, as
 // `InstanceRecordColumns`. The prebuild join goes through the build_workspace_id index; the subquery
@@ -41,6 +37,17 @@ function selectInstanceRecords(db: Kysely<StoreSchema>) {
     ]);
 }
 
+/**
+ * The by-id load as one PostgreSQL text whose only parameter `$1` is a `text[]` of ids: the same text
+ * for any number of ids, so that it is prepared once per connection instead of parsed and planned per
+ * call (as an `IN (...)` list of each length would be).
+ */
+export function instancesByIdArraySql(db: Kysely<StoreSchema>): string {
+  return selectInstanceRecords(db)
+    .where(sql<boolean>`i.id = any(${sql.val<string[]>([])}::text[])`)
+    .compile().sql;
+}
+
 /** Every instance of a cluster whose phase is not `stopped`, ordered by id. */
 export async function loadActiveInstances(
   db: Kysely<StoreSchema>,
@@ -65,19 +72,6 @@ export async function listInstances(
   if (filter.phases !== undefined) query = query.where('i.phase', 'in', [...filter.phases]);
   const rows = await query.orderBy('i.id').execute();
   return rows.map(instanceRecordFromColumns);
-}
-
-/** The given instances keyed by id; unknown ids are absent. Any number of ids (queried in slices). */
-export async function loadInstancesByIds(
-  db: Kysely<StoreSchema>,
-  ids: readonly string[],
-): Promise<Map<string, InstanceRecord>> {
-  const out = new Map<string, InstanceRecord>();
-  for (const slice of chunk([...new Set(ids)], IDS_PER_QUERY)) {
-    const rows = await selectInstanceRecords(db).where('i.id', 'in', slice).execute();
-    for (const row of rows) out.set(row.id, instanceRecordFromColumns(row));
-  }
-  return out;
 }
 
 /** Number of instances per phase; phases without instances are absent. */

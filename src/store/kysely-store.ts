@@ -77,6 +77,10 @@ export class KyselyStore implements Store {
     return this.#adapter.isTransientError(error);
   }
 
+  async warm(): Promise<void> {
+    await this.#adapter.warm?.();
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.#open());
   }

@@ -294,6 +294,12 @@ export interface Store extends InstanceStore, OutboxStore, PrebuildStore, Cluste
   /** A trivial query, for readiness. */
   ping(): Promise<void>;
   /**
+   * Opens the connections and prepares the statements the write path runs, so that the first
+   * statuses do not wait for them. Call after `migrate()`; an error only means they are made on
+   * first use instead.
+   */
+  warm(): Promise<void>;
+  /**
    * True when an error of this store means the database cannot serve now (unreachable, busy, shutting
    * down) and the same request may succeed later; false when the request itself was refused.
    */

@@ -34,6 +34,8 @@ export interface StoreAdapter {
   messageRevisions: OutboxStore['messageRevisions'];
   /** See `OutboxStore.ackMessages`. Keys are non-empty. */
   ackMessages: OutboxStore['ackMessages'];
+  /** See `Store.warm`. Absent: nothing to prepare ahead. */
+  warm?(): Promise<void>;
   /** Ends what the adapter runs besides its connections (a worker thread). Called once by `Store.close()`. */
   close?(): Promise<void>;
 }

@@ -40,7 +40,13 @@ export function postgresClientConfig(
 
 /** A pool on `url` that parses int8 as bigint and logs (rather than crashes on) idle-client errors. */
 export function createPostgresPool(url: string, options: PostgresPoolOptions): pg.Pool {
-  const pool = new pg.Pool({ ...postgresClientConfig(url, options), max: options.maxConnections ?? 10 });
+  // Idle connections stay open (pg closes them after 10 s by default): a reopened one is cold again,
+  // and the statuses behind its first statements wait (see the adapter's `warm`).
+  const pool = new pg.Pool({
+    ...postgresClientConfig(url, options),
+    max: options.maxConnections ?? 10,
+    idleTimeoutMillis: 0,
+  });
   // An idle client whose server went away emits 'error' on the pool; unhandled, it ends the process.
   pool.on('error', (error: Error) => {
     options.logger.warn({ err: error.message, url: redactUrl(url) }, 'postgres: idle connection failed');

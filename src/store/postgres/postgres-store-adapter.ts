@@ -2,7 +2,8 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { splitResult } from '../batch-rules.js';
-import { loadInstancesByIds } from '../instance-queries.js';
+import { instanceRecordFromColumns, type InstanceRecordColumns } from '../instance-columns.js';
+import { instancesByIdArraySql } from '../instance-queries.js';
 import * as outbox from '../outbox-queries.js';
 import type {
   BatchOptions,
@@ -28,6 +29,20 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 type Fence = NonNullable<BatchOptions['fence']>;
 
+/** Name under which pg prepares the instance load once per connection. */
+const LOAD_INSTANCES_STATEMENT = 'wsb_load_instances';
+
+/** Prepares the load and both batch statements on one connection: no ids, no writes, no leases. */
+async function warmConnection(client: pg.PoolClient, loadSql: string): Promise<void> {
+  await client.query({ name: LOAD_INSTANCES_STATEMENT, text: loadSql, values: [[]] });
+  await client.query({ name: WRITE_BATCH_STATEMENT, text: WRITE_BATCH_SQL, values: [encodeBatch([], true), ''] });
+  await client.query({
+    name: FENCED_WRITE_BATCH_STATEMENT,
+    text: FENCED_WRITE_BATCH_SQL,
+    values: [encodeFencedBatch([], true), '', '', [], []],
+  });
+}
+
 /** The PostgreSQL part of a store: what `KyselyStore` does not run through Kysely. */
 export class PostgresStoreAdapter implements StoreAdapter {
   /** Row versions make concurrent writers (replicas, controllers) safe. */
@@ -36,14 +51,40 @@ export class PostgresStoreAdapter implements StoreAdapter {
   readonly migrations = POSTGRES_MIGRATIONS;
   readonly #pool: pg.Pool;
   readonly #kysely: Kysely<StoreSchema>;
+  readonly #loadSql: string;
 
   constructor(pool: pg.Pool, kysely: Kysely<StoreSchema>) {
     this.#pool = pool;
     this.#kysely = kysely;
+    this.#loadSql = instancesByIdArraySql(kysely);
+  }
+
+  /**
+   * Opens every connection of the pool and runs the instance load and both batch statements once on
+   * each, with nothing to read or write. A new backend loads its catalog caches and plans on its first statements: the first
+   * batches on cold connections took 20–80 ms against 2–5 ms warm (`bench/README.md#postgresql-warm-up`),
+   * and every status behind them waited.
+   */
+  async warm(): Promise<void> {
+    const connections = Array.from({ length: this.#pool.options.max }, () => this.#pool.connect());
+    const clients = await Promise.allSettled(connections);
+    try {
+      const opened = clients.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+      await Promise.all(opened.map((client) => warmConnection(client, this.#loadSql)));
+      const failed = clients.find((c) => c.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      for (const c of clients) if (c.status === 'fulfilled') c.value.release();
+    }
   }
 
   async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
-    return loadInstancesByIds(this.#kysely, ids);
+    const result = await this.#pool.query<InstanceRecordColumns>({
+      name: LOAD_INSTANCES_STATEMENT,
+      text: this.#loadSql,
+      values: [ids],
+    });
+    return new Map(result.rows.map((row) => [row.id, instanceRecordFromColumns(row)]));
   }
 
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {

@@ -188,6 +188,12 @@ export class SqliteStoreAdapter implements StoreAdapter {
     return claimOrphans(this.#kysely, replica, live, limit, { skipLocked: false });
   }
 
+  /** Prepares the cached statements (and starts the checkpoint worker) before the first status. */
+  warm(): Promise<void> {
+    this.#prepared();
+    return Promise.resolve();
+  }
+
   /** The cached statements; the first call prepares them and starts the checkpoint worker. */
   #prepared(): SqliteStatements {
     if (this.#statements === undefined) {
