@@ -17,13 +17,23 @@ function stampOf(status: WorkspaceStatus): number | undefined {
   return raw ? Number(raw) : undefined;
 }
 
-/** Collects latency samples and counts; `probe` is what the sync engine calls. */
+/**
+ * Collects latency samples and counts; `probe` is what the sync engine calls. Samples committed within
+ * `warmupMs` of the first status received are kept apart (`warmupSamples`): they measure a bridge
+ * whose code is not compiled yet, not its steady latency.
+ */
 export class LatencyProbe {
   readonly #stamps = new Map<string, number[]>();
+  readonly #warmupMs: number;
   readonly samples: number[] = [];
+  readonly warmupSamples: number[] = [];
   received = 0;
   firstReceivedAt = 0;
   lastCommittedAt = 0;
+
+  constructor(warmupMs = 0) {
+    this.#warmupMs = warmupMs;
+  }
 
   readonly probe: SyncProbe = {
     received: (status) => {
@@ -45,24 +55,21 @@ export class LatencyProbe {
     committed: (ids) => {
       const now = nowUs();
       this.lastCommittedAt = performance.now();
+      const into = this.lastCommittedAt - this.firstReceivedAt < this.#warmupMs ? this.warmupSamples : this.samples;
       for (const id of ids) {
         const list = this.#stamps.get(id);
         if (!list) continue;
-        for (const stamp of list) this.samples.push((now - stamp) / 1000);
+        for (const stamp of list) into.push((now - stamp) / 1000);
         this.#stamps.delete(id);
       }
     },
   };
 
-  /** Forgets samples (e.g. after a warm-up phase). */
-  resetSamples(): void {
-    this.samples.length = 0;
-  }
-
-  /** Percentile of the latency samples in milliseconds. */
-  percentile(p: number): number {
-    if (this.samples.length === 0) return NaN;
-    const sorted = Float64Array.from(this.samples).sort();
+  /** Percentile of the latency samples in milliseconds; with `warmup`, of the warm-up's samples too. */
+  percentile(p: number, warmup = false): number {
+    const samples = warmup ? [...this.warmupSamples, ...this.samples] : this.samples;
+    if (samples.length === 0) return NaN;
+    const sorted = Float64Array.from(samples).sort();
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
   }
 }

@@ -5,6 +5,7 @@ const PER_RUN = [
   'updates_per_s',
   'bridge_cpu_us_per_update',
   'p99_ms',
+  'p99_with_warmup_ms',
   'rss_mb',
   'converged_ms',
   'simulator_ceiling_per_s',
