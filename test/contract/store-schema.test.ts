@@ -26,7 +26,7 @@ import {
   userToken,
   write,
 } from './store-fixtures.js';
-import { extraDatabase, migrateThrough, useFreshStore } from './store-setup.js';
+import { extraDatabase, migrateThrough, seedInstances, useFreshStore } from './store-setup.js';
 
 const TABLES = [
   'bridge_outbox',
@@ -118,6 +118,36 @@ for (const kind of DATABASES) {
         if (kind === 'sqlite') expect(store.leases).toBeUndefined();
         else expect(store.leases).toBeDefined();
       });
+
+      it('warm() writes nothing, and loads and batches work after it', async () => {
+        await store.warm();
+        await store.warm();
+        expect(await store.loadInstances(['i-1'])).toEqual(new Map());
+        expect(await query(db, 'SELECT id FROM workspace_instances')).toEqual([]);
+        expect(await query(db, 'SELECT instance_id FROM bridge_outbox')).toEqual([]);
+        await seedInstances(store, ['i-1']);
+        const result = await store.writeBatch([write(runningRow('i-1', 1n))], OUTBOX_ON);
+        expect(result.applied).toEqual(['i-1']);
+        expect((await store.loadInstances(['i-1', 'i-2'])).get('i-1')?.row.phase).toBe('running');
+      });
+
+      it.runIf(kind === 'postgres')('warm() opens every pool connection and they stay open', async () => {
+        const open = async (): Promise<number> => {
+          const rows = await query<{ n: string }>(
+            db,
+            `SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'ws-manager-bridge'`,
+          );
+          return Number(rows[0]?.n);
+        };
+        // migrate() used one.
+        expect(await open()).toBe(1);
+        await store.warm();
+        expect(await open()).toBe(10);
+        // pg's default closes a connection idle for 10 s; these are kept.
+        await new Promise((resolve) => setTimeout(resolve, 11_000));
+        expect(await open()).toBe(10);
+      }, 20_000);
 
       it('answers ping() and closes idempotently; calls after close() fail', async () => {
         await store.ping();
