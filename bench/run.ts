@@ -6,7 +6,7 @@
  * Environment: BENCH_DBS=sqlite,postgres  BENCH_SCENARIOS=throughput,latency,memory,storm,replicas
  * BENCH_RUNS=3  BENCH_UPDATES=200000 (throughput)  BENCH_WORKSPACES=10000 (throughput, latency)
  * BENCH_MEMORY_WORKSPACES=100000  BENCH_REDIS=1 (publish to Redis when the services script provides it)
- * STORM_CLUSTERS=50  STORM_WORKSPACES=1000.
+ * STORM_CLUSTERS=50  STORM_WORKSPACES=1000  BENCH_LATENCY_WARMUP_MS=2000  BENCH_NODE_FLAGS="--flag …".
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +55,8 @@ const SCENARIOS: Scenario[] = (
 const REPLICAS = WANTED.includes('replicas');
 const DBS = (env.BENCH_DBS ?? 'sqlite,postgres').split(',') as Db[];
 const RUNS = Math.max(1, Number(env.BENCH_RUNS ?? 3));
+/** Flags for the `node` of each measured run, e.g. `--heap-growing-percent=30`. */
+const NODE_FLAGS = (env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** `latency`: statuses committed this long after the first one arrived are not counted in p50/p99. */
 const LATENCY_WARMUP_MS = Number(env.BENCH_LATENCY_WARMUP_MS ?? 2000);
 
@@ -269,7 +271,7 @@ function compiled(): string {
 
 /** One run in a fresh process, so that memory figures belong to that run alone. */
 function runInChild(entry: string, scenario: Scenario, db: Db): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [entry, '--one', scenario.name, db], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, entry, '--one', scenario.name, db], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
