@@ -55,7 +55,8 @@ export class LatencyProbe {
     committed: (ids) => {
       const now = nowUs();
       this.lastCommittedAt = performance.now();
-      const into = this.lastCommittedAt - this.firstReceivedAt < this.#warmupMs ? this.warmupSamples : this.samples;
+      const into =
+        this.lastCommittedAt - this.firstReceivedAt < this.#warmupMs ? this.warmupSamples : this.samples;
       for (const id of ids) {
         const list = this.#stamps.get(id);
         if (!list) continue;

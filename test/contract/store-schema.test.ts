@@ -131,23 +131,27 @@ for (const kind of DATABASES) {
         expect((await store.loadInstances(['i-1', 'i-2'])).get('i-1')?.row.phase).toBe('running');
       });
 
-      it.runIf(kind === 'postgres')('warm() opens every pool connection and they stay open', async () => {
-        const open = async (): Promise<number> => {
-          const rows = await query<{ n: string }>(
-            db,
-            `SELECT count(*) AS n FROM pg_stat_activity
+      it.runIf(kind === 'postgres')(
+        'warm() opens every pool connection and they stay open',
+        async () => {
+          const open = async (): Promise<number> => {
+            const rows = await query<{ n: string }>(
+              db,
+              `SELECT count(*) AS n FROM pg_stat_activity
              WHERE datname = current_database() AND application_name = 'ws-manager-bridge'`,
-          );
-          return Number(rows[0]?.n);
-        };
-        // migrate() used one.
-        expect(await open()).toBe(1);
-        await store.warm();
-        expect(await open()).toBe(10);
-        // pg's default closes a connection idle for 10 s; these are kept.
-        await new Promise((resolve) => setTimeout(resolve, 11_000));
-        expect(await open()).toBe(10);
-      }, 20_000);
+            );
+            return Number(rows[0]?.n);
+          };
+          // migrate() used one.
+          expect(await open()).toBe(1);
+          await store.warm();
+          expect(await open()).toBe(10);
+          // pg's default closes a connection idle for 10 s; these are kept.
+          await new Promise((resolve) => setTimeout(resolve, 11_000));
+          expect(await open()).toBe(10);
+        },
+        20_000,
+      );
 
       it('answers ping() and closes idempotently; calls after close() fail', async () => {
         await store.ping();

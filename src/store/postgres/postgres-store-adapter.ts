@@ -35,7 +35,11 @@ const LOAD_INSTANCES_STATEMENT = 'wsb_load_instances';
 /** Prepares the load and both batch statements on one connection: no ids, no writes, no leases. */
 async function warmConnection(client: pg.PoolClient, loadSql: string): Promise<void> {
   await client.query({ name: LOAD_INSTANCES_STATEMENT, text: loadSql, values: [[]] });
-  await client.query({ name: WRITE_BATCH_STATEMENT, text: WRITE_BATCH_SQL, values: [encodeBatch([], true), ''] });
+  await client.query({
+    name: WRITE_BATCH_STATEMENT,
+    text: WRITE_BATCH_SQL,
+    values: [encodeBatch([], true), ''],
+  });
   await client.query({
     name: FENCED_WRITE_BATCH_STATEMENT,
     text: FENCED_WRITE_BATCH_SQL,
