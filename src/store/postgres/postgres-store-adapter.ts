@@ -65,9 +65,9 @@ export class PostgresStoreAdapter implements StoreAdapter {
 
   /**
    * Opens every connection of the pool and runs the instance load and both batch statements once on
-   * each, with nothing to read or write. A new backend loads its catalog caches and plans on its first statements: the first
-   * batches on cold connections took 20–80 ms against 2–5 ms warm (`bench/README.md#postgresql-warm-up`),
-   * and every status behind them waited.
+   * each, with nothing to read or write. A new backend loads its catalog caches and plans on its
+   * first statements: the first batches on cold connections took 20–80 ms against 2–5 ms warm, and
+   * every status behind them waited (bench/README.md, "Results after the third round").
    */
   async warm(): Promise<void> {
     const connections = Array.from({ length: this.#pool.options.max }, () => this.#pool.connect());
