@@ -15,6 +15,7 @@ import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
 import { testBridgeConfig } from '../helpers/bridge-config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { expectAnnounced, expectStoreMatchesTruth } from '../helpers/fault-truth.js';
+import { LogCapture } from '../helpers/log-capture.js';
 import { PrivateServices } from '../helpers/private-services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -33,6 +34,8 @@ interface Run {
   bridge: Bridge;
   observer: Publisher;
   messages: Message[];
+  /** The bridge's log lines. */
+  logs: LogCapture;
   cleanup: (() => Promise<void>)[];
 }
 
@@ -58,11 +61,12 @@ async function startRun(databaseUrl: string, redisUrl: string, observeUrl: strin
     wsman: { ...base.wsman, backoff: { initialMs: 50, maxMs: 1_000, factor: 2 } },
   };
   const logger = silentLogger();
+  const logs = new LogCapture('info');
   const publisher = await openPublisher(redisUrl, logger);
-  const bridge = await createBridge(config, { logger, publisher, http: false });
+  const bridge = await createBridge(config, { logger: logs.logger, publisher, http: false });
   const observer = await openPublisher(observeUrl, logger);
   const messages: Message[] = [];
-  current = { sim, bridge, observer, messages, cleanup: [] };
+  current = { sim, bridge, observer, messages, logs, cleanup: [] };
   await observer.subscribe('chan:workspace-instances', (m) => messages.push(m));
   await observer.whenReady(AbortSignal.timeout(10_000));
   await bridge.start();
@@ -140,6 +144,9 @@ describe('PostgreSQL restarted in the middle of a run', () => {
     const changed = changedSince(run.sim, before);
     expect(changed.length).toBeGreaterThanOrEqual(second.length + 3);
     await expectAnnounced(run.messages, changed, announcedBefore);
+    // The pool's ten connections, kept open since the start, all failed at once: one line for them.
+    expect(run.logs.matching('postgres: idle connection failed')).toHaveLength(1);
+    expect(run.logs.matching('postgres: connecting again').length).toBeGreaterThanOrEqual(1);
     // Measured outcome, for the record: how long the restart took and until the rows were right.
     console.info(
       `postgres restart: down and back in ${Math.round(back - restarted)} ms, rows equal to ws-manager ${Math.round(caughtUp - back)} ms later`,

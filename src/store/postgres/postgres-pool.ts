@@ -1,6 +1,7 @@
 /** Creates the `pg` pool of the PostgreSQL adapter, and the settings of its other connections. */
 import pg from 'pg';
 import type { Logger } from '../../observability/logger.js';
+import { OutageLog } from '../../observability/outage-log.js';
 import { redactUrl } from '../../observability/redact.js';
 
 const INT8_OID = 20;
@@ -48,12 +49,17 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions): p
     idleTimeoutMillis: 0,
   });
   // An idle client whose server went away emits 'error' on the pool; unhandled, it ends the process.
-  pool.on('error', (error: Error) => {
-    options.logger.warn({ err: error.message, url: redactUrl(url) }, 'postgres: idle connection failed');
+  // A server restart fails every kept connection at once: one line for all of them, and one when a
+  // new connection opens.
+  const idle = new OutageLog(options.logger, 'postgres: idle connections', {
+    failed: 'postgres: idle connection failed; new ones open on demand',
+    recovered: 'postgres: connecting again',
   });
+  pool.on('error', (error: Error) => idle.failed(error, { url: redactUrl(url) }));
   // A checked-out client between two queries has no listener at all (the pool removes its own):
   // a server shutdown (`pg_ctl restart`) then ended the process. Its queries fail as transient.
   pool.on('connect', (client) => {
+    idle.recovered();
     client.on('error', (error: Error) => {
       options.logger.debug({ err: error.message, url: redactUrl(url) }, 'postgres: connection in use failed');
     });
