@@ -146,9 +146,13 @@ export class WriteBatcher {
     return this.#pending.size + this.#inFlight.size;
   }
 
-  /** True while a write of this instance is queued. */
+  /**
+   * True while a write of this instance is queued or being written (until its transaction has
+   * settled, retries and outage waits included): the database may not hold the instance's latest
+   * row yet, so its cached row must not be forgotten.
+   */
   holds(id: string): boolean {
-    return this.#pending.has(id);
+    return this.#pending.has(id) || this.#inFlight.has(id);
   }
 
   /** Queues a write; replaces (and folds in) a queued write of the same instance. */
@@ -247,7 +251,13 @@ export class WriteBatcher {
       while (this.#pending.size > 0 && !this.#stop.signal.aborted) {
         this.#lastStartedAt = performance.now();
         const batch = this.#take(this.#o.maxBatchSize);
-        await this.#write(batch);
+        for (const p of batch) this.#inFlight.add(p.write.row.id);
+        try {
+          await this.#write(batch);
+        } finally {
+          for (const p of batch) this.#inFlight.delete(p.write.row.id);
+          this.#checkSettled();
+        }
       }
     } finally {
       this.#running = false;
@@ -305,7 +315,6 @@ export class WriteBatcher {
 
   async #transaction(batch: PendingWrite[], span: Span | undefined): Promise<unknown> {
     const started = performance.now();
-    for (const p of batch) this.#inFlight.add(p.write.row.id);
     let result: BatchResult;
     try {
       result = await this.#o.store.writeBatch(
@@ -315,8 +324,6 @@ export class WriteBatcher {
     } catch (error: unknown) {
       this.#o.metrics.dbBatchesTotal.inc({ outcome: 'error' });
       return error ?? new Error('write failed');
-    } finally {
-      for (const p of batch) this.#inFlight.delete(p.write.row.id);
     }
     this.#o.metrics.dbBatchesTotal.inc({ outcome: 'ok' });
     this.#o.metrics.dbBatchRows.observe(batch.length);
@@ -363,6 +370,7 @@ export class WriteBatcher {
   #requeue(batch: PendingWrite[]): void {
     for (const pending of batch) {
       const id = pending.write.row.id;
+      this.#inFlight.delete(id);
       const newer = this.#pending.get(id);
       this.#pending.set(id, newer ? fold(pending, newer) : pending);
     }

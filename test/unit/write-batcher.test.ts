@@ -226,4 +226,35 @@ describe('WriteBatcher', () => {
     await batcher.whenIdle();
     expect(committed).toEqual(['mine@1', 'other@1']);
   });
+
+  it('holds an instance until its write has settled: in the transaction and while a failure is looked into', async () => {
+    // The engine forgets only cached rows the batcher does not hold: a row forgotten while its write
+    // is on its way would be read back from the database without that write.
+    const { store, batcher, committed, rejected } = setup();
+    store.hold = true;
+    batcher.submit(pending('a', 1n));
+    await vi.waitFor(() => expect(store.release).toBeDefined());
+    expect(batcher.holds('a')).toBe(true);
+    (store.release as () => void)();
+    await batcher.whenIdle();
+    expect(committed).toEqual(['a@1']);
+    expect(batcher.holds('a')).toBe(false);
+
+    // A refused batch: while the batcher checks that the database is reachable (before it splits the
+    // batch to find the bad row), both rows are still held.
+    store.hold = false;
+    store.poison.add('bad');
+    const heldDuringPing: boolean[] = [];
+    const ping = store.ping.bind(store);
+    store.ping = async () => {
+      heldDuringPing.push(batcher.holds('b'), batcher.holds('bad'));
+      await ping();
+    };
+    batcher.submit(pending('b', 1n));
+    batcher.submit(pending('bad', 1n));
+    await batcher.whenIdle();
+    expect(heldDuringPing.slice(0, 2)).toEqual([true, true]);
+    expect(rejected).toEqual(['bad']);
+    expect([batcher.holds('b'), batcher.holds('bad')]).toEqual([false, false]);
+  });
 });
