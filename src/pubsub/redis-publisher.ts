@@ -1,6 +1,10 @@
-/** Publisher over Redis pub/sub (ioredis): pipelined PUBLISH on one connection, SUBSCRIBE on another. */
+/**
+ * Publisher over Redis pub/sub (ioredis): PUBLISH on one connection, SUBSCRIBE on another. A batch of
+ * messages goes to Redis as one script call that publishes each in order (subscribers see plain
+ * PUBLISH messages); where the server does not let this user run scripts, as pipelined PUBLISH calls.
+ */
 import { CodedError } from '../lifecycle/coded-error.js';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions, type Result } from 'ioredis';
 import { abortError, errorMessage } from '../lifecycle/abort.js';
 import { backoffDelay, type BackoffOptions } from '../lifecycle/backoff.js';
 import type { Logger } from '../observability/logger.js';
@@ -29,6 +33,35 @@ export const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 100, maxMs: 5_000,
 /** A floor under the jittered reconnect delay, so that a down server is not hammered. */
 const MIN_RECONNECT_MS = 20;
 
+/**
+ * Publishes ARGV's (channel, payload) pairs in order. Each PUBLISH is tried on its own (pcall), as
+ * pipelined calls are: the reply is the number refused and the first refusal's message.
+ */
+const PUBLISH_SCRIPT = `local refused, first = 0, ''
+for i = 1, #ARGV, 2 do
+  local reply = redis.pcall('PUBLISH', ARGV[i], ARGV[i + 1])
+  if type(reply) == 'table' and reply.err then
+    if refused == 0 then first = reply.err end
+    refused = refused + 1
+  end
+end
+return {refused, first}`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** {@link PUBLISH_SCRIPT}, defined on the publish connection. */
+    wsbPublishBatch(...channelsAndPayloads: string[]): Result<[number, string], Context>;
+  }
+}
+
+/**
+ * Replies that say the server will not run the script for this user (an ACL without `@scripting`,
+ * a renamed EVALSHA): the publisher goes on with pipelined PUBLISH calls.
+ */
+function scriptsRefused(message: string): boolean {
+  return /^NOPERM|unknown command/i.test(message);
+}
+
 /** Thrown by {@link RedisPublisher.publish} when Redis did not accept every message. */
 export class RedisPublishError extends CodedError<'REDIS_PUBLISH_FAILED'> {
   /** Number of messages of the call that were not accepted. */
@@ -56,6 +89,8 @@ export class RedisPublisher implements Publisher {
   #closing: Promise<void> | undefined;
   /** The last connection error of the publishing connection (scrubbed), for readiness. */
   #lastError: string | undefined;
+  /** False once the server refused the publish script: pipelined PUBLISH from then on. */
+  #scripted = true;
 
   /** Starts connecting at once. Throws `InvalidRedisUrlError` for an unusable URL. */
   constructor(options: RedisPublisherOptions) {
@@ -63,12 +98,44 @@ export class RedisPublisher implements Publisher {
     this.#logger = options.logger.child({ redis: redactUrl(options.url) });
     this.#options = clientOptions(this.#target, options);
     this.#pub = this.#connect('publish', false);
+    this.#pub.defineCommand('wsbPublishBatch', { numberOfKeys: 0, lua: PUBLISH_SCRIPT });
   }
 
   /** Sends every PUBLISH in one pipeline, in order; rejects with `RedisPublishError` if any failed. */
   async publish(messages: readonly Message[]): Promise<void> {
     if (this.#closing) throw new Error('redis publisher is closed');
     if (messages.length === 0) return;
+    if (this.#scripted) {
+      const refusedScript = await this.#publishScripted(messages);
+      if (!refusedScript) return;
+    }
+    await this.#publishPipelined(messages);
+  }
+
+  /** One script call; resolves true when the server refused the script itself (nothing was published). */
+  async #publishScripted(messages: readonly Message[]): Promise<boolean> {
+    const args: string[] = [];
+    for (const m of messages) args.push(m.channel, m.payload);
+    let reply: [number, string];
+    try {
+      reply = await this.#pub.wsbPublishBatch(...args);
+    } catch (error: unknown) {
+      const reason = this.#scrub(error);
+      if (!scriptsRefused(reason)) throw new RedisPublishError(messages.length, messages.length, reason);
+      this.#scripted = false;
+      this.#logger.warn(
+        { err: reason },
+        'redis refused the publish script; publishing one PUBLISH per message (slower) from now on',
+      );
+      return true;
+    }
+    const [refused, first] = reply;
+    if (refused > 0)
+      throw new RedisPublishError(refused, messages.length, scrubSecret(first, this.#target.password));
+    return false;
+  }
+
+  async #publishPipelined(messages: readonly Message[]): Promise<void> {
     const pipeline = this.#pub.pipeline();
     for (const m of messages) pipeline.publish(m.channel, m.payload);
     let results: [Error | null, unknown][] | null;

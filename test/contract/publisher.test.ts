@@ -218,4 +218,31 @@ describe('RedisPublisher specifics', () => {
       await admin.quit();
     }
   });
+
+  it('publishes with one PUBLISH per message when the user may not run scripts, and says so once', async () => {
+    const admin = new Redis(redisUrl);
+    const user = `wsb-test-${randomUUID()}`;
+    try {
+      await admin.call('ACL', 'SETUSER', user, 'on', '>pw-2', '+@all', '-@scripting', '~*', '&*');
+      const url = new URL(redisUrl);
+      url.username = user;
+      url.password = 'pw-2';
+      const capture = new LogCapture();
+      const publisher = new RedisPublisher({ url: url.toString(), logger: capture.logger });
+      opened.push(publisher);
+      await publisher.whenReady();
+      const ch = channel('no-scripts');
+      const inbox = new Inbox();
+      await publisher.subscribe(ch, inbox.handler);
+      await publisher.publish(messagesOn(ch, ['1', '2']));
+      await publisher.publish(messagesOn(ch, ['3']));
+      await inbox.waitForCount(3);
+      expect(inbox.payloads).toEqual(['1', '2', '3']);
+      expect(capture.matching('redis refused the publish script')).toHaveLength(1);
+      expect(capture.raw.join('\n')).not.toContain('pw-2');
+    } finally {
+      await admin.call('ACL', 'DELUSER', user);
+      await admin.quit();
+    }
+  });
 });
