@@ -3,8 +3,8 @@
  * SQLite file for one bridge, and parsing DATABASE_URL.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -13,6 +13,7 @@ import { DEFAULT_SQLITE_PATH, openStore, parseDatabaseUrl } from '../../src/stor
 import { StoreInUseError, type Store } from '../../src/store/ports.js';
 import { DATABASES, type TestDatabase } from '../helpers/databases.js';
 import { insertUserTokens, runSql, userTokenNames } from '../helpers/sql.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import {
   clusterRow,
   instanceRecord,
@@ -348,8 +349,7 @@ describe('openStore', () => {
     await memory.insertCluster(clusterRow('c1'));
     expect((await memory.listClusters()).map((c) => c.name)).toEqual(['c1']);
 
-    const dir = mkdtempSync(join(tmpdir(), 'wsb-open-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('wsb-open-');
     const missing = join(dir, 'nested', 'folder', 'bridge.db');
     await expect(openStore(`sqlite:${missing}`, { logger: silentLogger() })).rejects.toThrow();
     expect(existsSync(join(dir, 'nested'))).toBe(false);

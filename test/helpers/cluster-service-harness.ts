@@ -115,9 +115,12 @@ export async function startHarness(kind: DatabaseKind, options: HarnessOptions =
     stopCalls,
     config,
     close: async () => {
-      await server.stop();
-      await store.close();
-      await db.drop();
+      try {
+        await server.stop();
+        await store.close();
+      } finally {
+        await db.drop();
+      }
     },
   };
 }

@@ -58,9 +58,12 @@ export async function engineHarness(
     notifications,
     messages,
     close: async () => {
-      await engine.stop();
-      await real.close();
-      await db.drop();
+      try {
+        await engine.stop();
+        await real.close();
+      } finally {
+        await db.drop();
+      }
     },
   };
 }

@@ -3,8 +3,7 @@
  * ws-manager (mTLS), the stream flows, List shows it, Deregister stops it; rows another party writes
  * into workspace_clusters are picked up by the reconciler; classes are refreshed; gauges follow.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +18,7 @@ import {
 } from '../helpers/cluster-service-harness.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
 import { metricValue } from '../helpers/engine-harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { clusterTlsOf, createTestPki, type TestPki } from '../helpers/test-pki.js';
 
 const pki: TestPki = createTestPki();
@@ -56,7 +56,7 @@ describe('static clusters', () => {
   it('are listed with static=true and the settings of the config file', async () => {
     const db = await createTestDatabase('sqlite');
     cleanups.push(() => db.drop());
-    const dir = mkdtempSync(join(tmpdir(), 'wsb-static-'));
+    const dir = tempDir('wsb-static-');
     const configPath = join(dir, 'bridge.json');
     writeFileSync(
       configPath,

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envVar, flag } from '../../src/config/config-error.js';
 import { parseDuration, parseHostPort } from '../../src/config/duration.js';
 import { ConfigError, loadConfig, logFormat } from '../../src/config/load-config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { createTestPki } from '../helpers/test-pki.js';
 
 /** The message of the ConfigError `run` throws. */
@@ -19,7 +20,7 @@ function configError(run: () => unknown): string {
 }
 
 function file(contents: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wsb-config-'));
+  const dir = tempDir('wsb-config-');
   const path = join(dir, 'config.json');
   writeFileSync(path, typeof contents === 'string' ? contents : JSON.stringify(contents));
   return path;
@@ -194,7 +195,7 @@ describe('loadConfig', () => {
 
   it('reads TLS files of static clusters as base64 PEM, relative to the working directory', () => {
     const pki = createTestPki();
-    const dir = mkdtempSync(join(tmpdir(), 'wsb-tls-'));
+    const dir = tempDir('wsb-tls-');
     writeFileSync(join(dir, 'ca.crt'), pki.ca.cert);
     writeFileSync(join(dir, 'tls.crt'), pki.client.cert);
     writeFileSync(join(dir, 'tls.key'), pki.client.key);
@@ -284,7 +285,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses TLS material of a static cluster that is not a certificate and its key', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wsb-tls-'));
+    const dir = tempDir('wsb-tls-');
     for (const f of ['ca.crt', 'tls.crt', 'tls.key']) writeFileSync(join(dir, f), `-----BEGIN ${f}-----\n`);
     const path = file({
       staticBridges: [

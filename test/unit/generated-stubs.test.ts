@@ -3,10 +3,10 @@
  * nobody edits them by hand and no proto change ships without its stubs.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -17,7 +17,7 @@ function files(dir: string): string[] {
 
 describe('generated protobuf stubs', () => {
   it('match what buf and ts-proto generate from proto/', () => {
-    const out = mkdtempSync(join(tmpdir(), 'wsb-gen-'));
+    const out = tempDir('wsb-gen-');
     execFileSync(process.execPath, ['node_modules/@bufbuild/buf/bin/buf', 'generate', '--output', out], {
       stdio: 'pipe',
     });

@@ -1,10 +1,10 @@
 /** Settings of issue 8's compatibility: health and debug addresses, REDIS_USERNAME and REDIS_PASSWORD. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config/load-config.js';
 import { parseRedisUrl, redisUrlWithCredentials } from '../../src/pubsub/redis-url.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 type Env = Record<string, string>;
 
@@ -102,7 +102,7 @@ describe('REDIS_USERNAME and REDIS_PASSWORD', () => {
   });
 
   it("are added to the config file's redis.address, as the original reads them", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wsb-redis-'));
+    const dir = tempDir('wsb-redis-');
     const path = join(dir, 'config.json');
     writeFileSync(path, JSON.stringify({ redis: { address: 'redis.gitpod:6379' } }));
     const url = load({ configPath: path }, { REDIS_USERNAME: 'u', REDIS_PASSWORD: hostile })
