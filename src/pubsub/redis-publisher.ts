@@ -101,7 +101,10 @@ export class RedisPublisher implements Publisher {
     this.#pub.defineCommand('wsbPublishBatch', { numberOfKeys: 0, lua: PUBLISH_SCRIPT });
   }
 
-  /** Sends every PUBLISH in one pipeline, in order; rejects with `RedisPublishError` if any failed. */
+  /**
+   * Publishes the messages in order: one script call, or one pipeline where the server refuses the
+   * script. Rejects with `RedisPublishError` if Redis refused any of them.
+   */
   async publish(messages: readonly Message[]): Promise<void> {
     if (this.#closing) throw new Error('redis publisher is closed');
     if (messages.length === 0) return;
