@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -108,12 +109,27 @@ const services = Object.fromEntries(
     .split('\n')
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
+/** A loopback port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
 const load = encodedLoad();
 const target = await databaseUrl(services.WSB_PG_URL ?? '');
+// The statuses are fed as the cluster 'bench'. It is configured (at an address where nothing
+// answers: its stream only retries) so that on PostgreSQL this replica takes the cluster's lease;
+// without it every write would be fenced and nothing written.
 const config = loadConfig(
   {
     databaseUrl: target.url,
     redisUrl: process.env.BENCH_REDIS === '0' ? undefined : services.WSB_REDIS_URL,
+    clusters: [`bench=127.0.0.1:${await closedPort()}`],
+    allowPlaintextClusters: true,
     adoptUnknown: true,
     demo: false,
     clusterServiceAddr: '127.0.0.1:0',
@@ -122,6 +138,11 @@ const config = loadConfig(
 );
 const bridge = await createBridge(config, { logger: silentLogger(), http: false });
 await bridge.start();
+const leaseWait = performance.now() + 30_000;
+while (bridge.ownership.leases && !bridge.ownership.leases.owned().includes('bench')) {
+  if (performance.now() > leaseWait) throw new Error("the bridge did not take the lease of cluster 'bench'");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
 const profiler = process.env.PIPELINE_PROFILE ? new Session() : undefined;
 if (profiler) {
   profiler.connect();
