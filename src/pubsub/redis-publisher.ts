@@ -133,8 +133,7 @@ export class RedisPublisher implements Publisher {
       return true;
     }
     const [refused, first] = reply;
-    if (refused > 0)
-      throw new RedisPublishError(refused, messages.length, scrubSecret(first, this.#target.password));
+    if (refused > 0) throw new RedisPublishError(refused, messages.length, this.#scrub(first));
     return false;
   }
 

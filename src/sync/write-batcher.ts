@@ -172,7 +172,7 @@ export class WriteBatcher {
    * not), however busy the batcher is with others.
    */
   whenSettled(ids: Iterable<string>): Promise<void> {
-    const waiting = new Set([...ids].filter((id) => this.#pending.has(id) || this.#inFlight.has(id)));
+    const waiting = new Set([...ids].filter((id) => this.holds(id)));
     if (waiting.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#settleWaiters.push({ ids: waiting, resolve }));
   }
@@ -215,8 +215,7 @@ export class WriteBatcher {
     if (this.#settleWaiters.length === 0) return;
     const open: SettleWaiter[] = [];
     for (const waiter of this.#settleWaiters) {
-      for (const id of waiter.ids)
-        if (!this.#pending.has(id) && !this.#inFlight.has(id)) waiter.ids.delete(id);
+      for (const id of waiter.ids) if (!this.holds(id)) waiter.ids.delete(id);
       if (waiter.ids.size === 0) waiter.resolve();
       else open.push(waiter);
     }
