@@ -13,11 +13,9 @@
  * PIPELINE_HEAP_PROFILE=FILE (a sampling profile of every allocation made while feeding, collected
  * or not: where the garbage comes from).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -29,7 +27,9 @@ import { createTemplate, nextStep, statusAt, type LifecycleStep } from '../src/w
 import { createTenants, syntheticRequest } from '../src/wsman/simulator/synthetic-request.js';
 import type { WorkspaceTemplate } from '../src/wsman/simulator/workspace-status.js';
 import { decodeSubscribeResponse } from '../src/wsman/status-decoder.js';
+import { unusedPort } from '../test/helpers/tcp-proxy.js';
 import { machineInfo } from './machine.js';
+import { startServices } from './services.js';
 
 const DB = process.argv[2] ?? 'sqlite';
 const UPDATES = Number(process.argv[3] ?? 100_000);
@@ -103,21 +103,7 @@ async function databaseUrl(pgAdmin: string): Promise<{ url: string; drop: () => 
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-const services = Object.fromEntries(
-  execFileSync('scripts/services.sh', ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-);
-/** A loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+const services = startServices();
 
 const load = encodedLoad();
 const target = await databaseUrl(services.WSB_PG_URL ?? '');
@@ -128,7 +114,7 @@ const config = loadConfig(
   {
     databaseUrl: target.url,
     redisUrl: process.env.BENCH_REDIS === '0' ? undefined : services.WSB_REDIS_URL,
-    clusters: [`bench=127.0.0.1:${await closedPort()}`],
+    clusters: [`bench=127.0.0.1:${await unusedPort()}`],
     allowPlaintextClusters: true,
     adoptUnknown: true,
     demo: false,

@@ -8,7 +8,6 @@
  *
  * Starts Redis through `scripts/services.sh`, as `npm run bench` does. Modes alternate, REPEATS each.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../src/observability/logger.js';
@@ -17,17 +16,14 @@ import { instanceUpdateMessage } from '../src/pubsub/payloads.js';
 import type { Message } from '../src/pubsub/ports.js';
 import { RedisPublisher } from '../src/pubsub/redis-publisher.js';
 import { machineInfo, processCpuSeconds } from './machine.js';
+import { startServices } from './services.js';
+import { median } from './summary.js';
 
 const MESSAGES = Number(process.argv[2] ?? 200_000);
 const BATCH = 1_000;
 const REPEATS = 3;
 
-const services = Object.fromEntries(
-  execFileSync('scripts/services.sh', ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-    .trim()
-    .split('\n')
-    .map((line) => line.split('=', 2) as [string, string]),
-);
+const services = startServices();
 const redisUrl: string = services.WSB_REDIS_URL ?? '';
 if (redisUrl === '') throw new Error('scripts/services.sh printed no WSB_REDIS_URL');
 
@@ -73,11 +69,6 @@ async function run(mode: 'script' | 'pipeline'): Promise<Record<string, number>>
   };
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
-
 try {
   const results = { script: [] as Record<string, number>[], pipeline: [] as Record<string, number>[] };
   for (let i = 0; i < REPEATS; i++) {
@@ -85,17 +76,16 @@ try {
     results.pipeline.push(await run('pipeline'));
   }
   for (const [mode, runs] of Object.entries(results)) {
-    const figure = (key: string, digits: number): number =>
-      Number(median(runs.map((r) => r[key] ?? 0)).toFixed(digits));
+    const figure = (key: string): number => median(runs.map((r) => r[key] ?? 0));
     const line = {
       bench: 'redis-publish',
       mode,
       messages: MESSAGES,
       batch: BATCH,
-      bridge_cpu_us_per_message: figure('bridge_cpu_us_per_message', 2),
+      bridge_cpu_us_per_message: figure('bridge_cpu_us_per_message'),
       runs_bridge_cpu_us_per_message: runs.map((r) => Number((r.bridge_cpu_us_per_message ?? 0).toFixed(2))),
-      redis_cpu_us_per_message: figure('redis_cpu_us_per_message', 2),
-      messages_per_s: figure('messages_per_s', 0),
+      redis_cpu_us_per_message: figure('redis_cpu_us_per_message'),
+      messages_per_s: Math.round(figure('messages_per_s')),
       ...machineInfo(),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);

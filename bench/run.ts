@@ -22,6 +22,7 @@ import { measureCeiling, type Ceiling } from './ceiling.js';
 import { LatencyProbe } from './latency-probe.js';
 import { MachineLoad, machineInfo } from './machine.js';
 import { replicasRun } from './replicas.js';
+import { startServices } from './services.js';
 import { startSimulator } from './simulator-process.js';
 import { CommitCounter, runStorm, startStormClusters } from './storm.js';
 import { summarise } from './summary.js';
@@ -59,19 +60,6 @@ const RUNS = Math.max(1, Number(env.BENCH_RUNS ?? 3));
 const NODE_FLAGS = (env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** `latency`: statuses committed this long after the first one arrived are not counted in p50/p99. */
 const LATENCY_WARMUP_MS = Number(env.BENCH_LATENCY_WARMUP_MS ?? 2000);
-
-function services(): Record<string, string> {
-  const out = execFileSync('scripts/services.sh', ['start'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
 
 async function database(db: Db, pgAdmin: string): Promise<{ url: string; drop: () => Promise<void> }> {
   if (db === 'sqlite') {
@@ -285,7 +273,7 @@ function runInChild(entry: string, scenario: Scenario, db: Db): Promise<Record<s
   });
 }
 
-const urls = services();
+const urls = startServices();
 if (process.argv[2] === '--one') {
   const scenario = SCENARIOS.find((s) => s.name === process.argv[3]);
   if (!scenario) throw new Error(`unknown scenario ${process.argv[3]}`);

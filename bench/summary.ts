@@ -12,7 +12,8 @@ const PER_RUN = [
   'other_cores',
 ] as const;
 
-function median(values: number[]): number {
+/** The median, to two decimals (NaN for no values). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const value = sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
