@@ -190,16 +190,33 @@ describe('RedisPublisher specifics', () => {
     expect(capture.matching('redis publish connection failed')).toHaveLength(1);
   });
 
-  it('rejects the whole call when Redis refuses one of its messages', async () => {
+  /**
+   * Runs `body` with the URL of a fresh Redis user (password `password`) that has these ACL rules; the
+   * user is deleted afterwards.
+   */
+  async function asRedisUser(
+    rules: readonly string[],
+    password: string,
+    body: (url: string) => Promise<void>,
+  ): Promise<void> {
     const admin = new Redis(redisUrl);
     const user = `wsb-test-${randomUUID()}`;
-    const prefix = `test:${randomUUID()}:allowed`;
     try {
-      await admin.call('ACL', 'SETUSER', user, 'on', '>pw-1', '+@all', '~*', 'resetchannels', `&${prefix}*`);
+      await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, ...rules);
       const url = new URL(redisUrl);
       url.username = user;
-      url.password = 'pw-1';
-      const publisher = new RedisPublisher({ url: url.toString(), logger: silentLogger() });
+      url.password = password;
+      await body(url.toString());
+    } finally {
+      await admin.call('ACL', 'DELUSER', user);
+      await admin.quit();
+    }
+  }
+
+  it('rejects the whole call when Redis refuses one of its messages', async () => {
+    const prefix = `test:${randomUUID()}:allowed`;
+    await asRedisUser(['+@all', '~*', 'resetchannels', `&${prefix}*`], 'pw-1', async (url) => {
+      const publisher = new RedisPublisher({ url, logger: silentLogger() });
       opened.push(publisher);
       await publisher.whenReady();
       const inbox = new Inbox();
@@ -213,22 +230,13 @@ describe('RedisPublisher specifics', () => {
       // The others were accepted: the caller retries the whole call, so consumers may see them twice.
       await inbox.waitForCount(2);
       expect(inbox.payloads).toEqual(['a', 'c']);
-    } finally {
-      await admin.call('ACL', 'DELUSER', user);
-      await admin.quit();
-    }
+    });
   });
 
   it('publishes with one PUBLISH per message when the user may not run scripts, and says so once', async () => {
-    const admin = new Redis(redisUrl);
-    const user = `wsb-test-${randomUUID()}`;
-    try {
-      await admin.call('ACL', 'SETUSER', user, 'on', '>pw-2', '+@all', '-@scripting', '~*', '&*');
-      const url = new URL(redisUrl);
-      url.username = user;
-      url.password = 'pw-2';
+    await asRedisUser(['+@all', '-@scripting', '~*', '&*'], 'pw-2', async (url) => {
       const capture = new LogCapture();
-      const publisher = new RedisPublisher({ url: url.toString(), logger: capture.logger });
+      const publisher = new RedisPublisher({ url, logger: capture.logger });
       opened.push(publisher);
       await publisher.whenReady();
       const ch = channel('no-scripts');
@@ -240,9 +248,6 @@ describe('RedisPublisher specifics', () => {
       expect(inbox.payloads).toEqual(['1', '2', '3']);
       expect(capture.matching('redis refused the publish script')).toHaveLength(1);
       expect(capture.raw.join('\n')).not.toContain('pw-2');
-    } finally {
-      await admin.call('ACL', 'DELUSER', user);
-      await admin.quit();
-    }
+    });
   });
 });
