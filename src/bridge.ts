@@ -183,8 +183,8 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
   const engine = new SyncEngine({
     store,
     notify: (committed) => {
-      notifier.notifyMessages(committed.messages);
-      notifier.notifyInstances(committed.instances);
+      notifier.notifyMessages(committed.messages, committed.revision);
+      notifier.notifyInstances(committed.instances, committed.revision);
     },
     prebuilds: { stoppedPrebuildStatuses: config.stoppedPrebuildStatuses },
     validate: validateStatus,

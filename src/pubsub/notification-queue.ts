@@ -5,10 +5,23 @@
  */
 import type { InstanceNotification, OutboxMessage } from '../store/ports.js';
 
-/** An entry of the queue, with the key that identifies it while queued or taken. */
+/**
+ * An entry of the queue, with the key that identifies it while queued or taken and, when known, the
+ * revision of the outbox row that records it (the commit that wrote the row handed it over).
+ */
 export type QueuedNotification =
-  | { readonly key: string; readonly kind: 'instance'; readonly notification: InstanceNotification }
-  | { readonly key: string; readonly kind: 'message'; readonly message: OutboxMessage };
+  | {
+      readonly key: string;
+      readonly kind: 'instance';
+      readonly notification: InstanceNotification;
+      readonly revision?: bigint;
+    }
+  | {
+      readonly key: string;
+      readonly kind: 'message';
+      readonly message: OutboxMessage;
+      readonly revision?: bigint;
+    };
 
 /** The queue key of an instance notification. */
 export function instanceKey(instanceId: string): string {
@@ -20,14 +33,14 @@ export function messageKey(key: string): string {
   return `m:${key}`;
 }
 
-/** An instance notification as a queue entry. */
-export function instanceEntry(notification: InstanceNotification): QueuedNotification {
-  return { key: instanceKey(notification.instanceID), kind: 'instance', notification };
+/** An instance notification as a queue entry; `revision`: its outbox row's, when known. */
+export function instanceEntry(notification: InstanceNotification, revision?: bigint): QueuedNotification {
+  return { key: instanceKey(notification.instanceID), kind: 'instance', notification, revision };
 }
 
-/** A message as a queue entry. */
-export function messageEntry(message: OutboxMessage): QueuedNotification {
-  return { key: messageKey(message.key), kind: 'message', message };
+/** A message as a queue entry; `revision` as in `instanceEntry`. */
+export function messageEntry(message: OutboxMessage, revision?: bigint): QueuedNotification {
+  return { key: messageKey(message.key), kind: 'message', message, revision };
 }
 
 /** Ordered queue with at most one entry per key. */

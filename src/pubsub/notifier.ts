@@ -125,18 +125,23 @@ export class Notifier implements Service<NotifierState> {
     return Promise.resolve();
   }
 
-  /** Queues notifications for committed changes. Never throws, never blocks. Coalesces per instance id. */
-  notifyInstances(notifications: readonly InstanceNotification[]): void {
-    for (const n of notifications) this.#enqueue(instanceEntry(n));
+  /**
+   * Queues notifications for committed changes. Never throws, never blocks. Coalesces per instance
+   * id. `revision`: the one the commit gave their outbox rows (with an outbox), which their delivery
+   * acknowledges; without it the notifier reads the rows' revisions before publishing.
+   */
+  notifyInstances(notifications: readonly InstanceNotification[], revision?: bigint): void {
+    for (const n of notifications) this.#enqueue(instanceEntry(n, revision));
     if (notifications.length > 0) this.#kick();
   }
 
   /**
    * Queues committed prebuild, headless and lifecycle messages in order. Never throws, never blocks.
-   * Coalesces per message key: a newer message replaces a queued one of the same key.
+   * Coalesces per message key: a newer message replaces a queued one of the same key. `revision` as
+   * in `notifyInstances`.
    */
-  notifyMessages(messages: readonly OutboxMessage[]): void {
-    for (const m of messages) this.#enqueue(messageEntry(m));
+  notifyMessages(messages: readonly OutboxMessage[], revision?: bigint): void {
+    for (const m of messages) this.#enqueue(messageEntry(m, revision));
     if (messages.length > 0) this.#kick();
   }
 
@@ -149,8 +154,14 @@ export class Notifier implements Service<NotifierState> {
     messages: readonly OutboxMessage[];
   }): void {
     if (!this.#outbox) return;
-    this.#outbox.instances.adopt(this.#queue, claimed.notifications.map(instanceEntry));
-    this.#outbox.messages.adopt(this.#queue, claimed.messages.map(messageEntry));
+    this.#outbox.instances.adopt(
+      this.#queue,
+      claimed.notifications.map((n) => instanceEntry(n)),
+    );
+    this.#outbox.messages.adopt(
+      this.#queue,
+      claimed.messages.map((m) => messageEntry(m)),
+    );
     this.#kick();
   }
 
@@ -258,7 +269,6 @@ export class Notifier implements Service<NotifierState> {
     const batch = this.#queue.take(this.#maxBatch);
     span?.setAttribute('bridge.messages', batch.length);
     this.#inflight = batch.length;
-    // Read before the publish: a row's revision then belongs to a commit the publish announces.
     const revisions = await this.#revisionsOf(batch);
     try {
       await this.#publisher.publish(batch.map((entry) => this.#toMessage(entry)));
@@ -276,15 +286,27 @@ export class Notifier implements Service<NotifierState> {
     return true;
   }
 
-  /** The outbox revisions of a batch's rows, by queue key; empty without an outbox. */
+  /**
+   * The outbox revisions of a batch's rows, by queue key; empty without an outbox. Entries carry the
+   * revision their commit wrote; the others' are read, before the publish, so that each belongs to a
+   * commit the publish announces.
+   */
   async #revisionsOf(batch: readonly QueuedNotification[]): Promise<Map<string, bigint>> {
-    if (!this.#outbox) return new Map();
+    const revisions = new Map<string, bigint>();
+    if (!this.#outbox) return revisions;
+    const unknown: QueuedNotification[] = [];
+    for (const entry of batch) {
+      if (entry.revision === undefined) unknown.push(entry);
+      else revisions.set(entry.key, entry.revision);
+    }
+    if (unknown.length === 0) return revisions;
     const { instances, messages } = this.#outbox;
-    const [a, b] = await Promise.all([
-      instances.revisionsOf(batch.filter((e) => e.kind === 'instance')),
-      messages.revisionsOf(batch.filter((e) => e.kind === 'message')),
+    const read = await Promise.all([
+      instances.revisionsOf(unknown.filter((e) => e.kind === 'instance')),
+      messages.revisionsOf(unknown.filter((e) => e.kind === 'message')),
     ]);
-    return new Map([...a, ...b]);
+    for (const found of read) for (const [key, revision] of found) revisions.set(key, revision);
+    return revisions;
   }
 
   #delivered(batch: readonly QueuedNotification[], revisions: ReadonlyMap<string, bigint>): void {

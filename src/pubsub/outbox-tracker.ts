@@ -42,7 +42,7 @@ function byStoreKey(acks: ReadonlyMap<string, bigint>): Map<string, bigint> {
 export function instanceLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'instances',
-    read: async (limit) => (await outbox.pendingNotifications(limit, replica)).map(instanceEntry),
+    read: async (limit) => (await outbox.pendingNotifications(limit, replica)).map((n) => instanceEntry(n)),
     revisions: async (entries) => {
       const rows = await outbox.notificationRevisions(
         entries.map((e) => storeKey(e.key)),
@@ -67,7 +67,7 @@ export function instanceLane(outbox: OutboxStore, replica: string): OutboxLane {
 export function messageLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'messages',
-    read: async (limit) => (await outbox.pendingMessages(limit, replica)).map(messageEntry),
+    read: async (limit) => (await outbox.pendingMessages(limit, replica)).map((m) => messageEntry(m)),
     revisions: async (entries) => {
       const rows = await outbox.messageRevisions(
         entries.map((e) => storeKey(e.key)),
@@ -99,9 +99,11 @@ function sameMessage(a: OutboxMessage, b: OutboxMessage): boolean {
 /**
  * Reads one lane page by page into the queue and acknowledges delivered keys.
  *
- * An acknowledgement names the revision of the row its delivery covered, read before the publish
- * (`revisionsOf`): a row rewritten by a commit that lands while the acknowledgement is on its way
- * has another revision and stays, so a crash right then cannot lose the newer notification.
+ * An acknowledgement names the revision of the row its delivery covered: the one the commit that
+ * wrote the row handed over with the notification, or, for entries that came without one (read back
+ * from the outbox or claimed), the one read before the publish (`revisionsOf`). A row rewritten by a
+ * commit that lands while the acknowledgement is on its way has another revision and stays, so a
+ * crash right then cannot lose the newer notification.
  */
 export class OutboxTracker {
   readonly #lane: OutboxLane;

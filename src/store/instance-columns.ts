@@ -106,28 +106,35 @@ export function metricsToColumns(
   return { instance_id: instanceId, metrics: writeJson(metrics) };
 }
 
-/** All columns of a new `bridge_outbox` row: a notification recorded at `createdAt` for `replica` to deliver. */
-export function notificationToColumns(
-  n: InstanceNotification,
-  createdAt: string,
-  replica: string,
-): Insertable<OutboxTable> {
+/** Where and as what a batch records outbox rows: its time, its writer and the revision it gives them. */
+export interface OutboxStamp {
+  createdAt: string;
+  replica: string;
+  revision: bigint;
+}
+
+/** All columns of a new `bridge_outbox` row: a notification recorded by the batch `stamp` describes. */
+export function notificationToColumns(n: InstanceNotification, stamp: OutboxStamp): Insertable<OutboxTable> {
   return {
     instance_id: n.instanceID,
     owner_id: n.ownerID,
     workspace_id: n.workspaceID,
-    created_at: createdAt,
-    replica,
+    created_at: stamp.createdAt,
+    replica: stamp.replica,
+    revision: stamp.revision,
   };
 }
 
 /** All columns of a new `bridge_outbox_messages` row, as `notificationToColumns`. */
-export function messageToColumns(
-  m: OutboxMessage,
-  createdAt: string,
-  replica: string,
-): Insertable<OutboxMessageTable> {
-  return { key: m.key, channel: m.channel, payload: m.payload, created_at: createdAt, replica };
+export function messageToColumns(m: OutboxMessage, stamp: OutboxStamp): Insertable<OutboxMessageTable> {
+  return {
+    key: m.key,
+    channel: m.channel,
+    payload: m.payload,
+    created_at: stamp.createdAt,
+    replica: stamp.replica,
+    revision: stamp.revision,
+  };
 }
 
 /** Turns an outbox row into the notification it records. */

@@ -104,6 +104,12 @@ export interface BatchResult {
   conflicted: string[];
   /** Ids not written because this replica does not hold their lease (any more). */
   fenced: string[];
+  /**
+   * The revision the batch gave the outbox rows it wrote (all of them share it), when it was written
+   * with `outbox` and applied a write; the notifier acknowledges their delivery at it, so it need not
+   * read the revisions back.
+   */
+  revision?: bigint;
 }
 
 /** What a store can do, so that callers pick strategies without knowing the backend. */

@@ -88,8 +88,11 @@ export interface OutboxTable {
   created_at: TimeColumn;
   /** The replica that delivers it: the last writer, or the one that claimed it as an orphan. */
   replica: string;
-  /** Changes with every write of the row; an acknowledgement removes the row only at the revision it saw. */
-  revision: ColumnType<bigint, never, never>;
+  /**
+   * Changes with every write of the row (each batch writes its own); an acknowledgement removes the
+   * row only at the revision it saw.
+   */
+  revision: ColumnType<bigint, bigint | undefined, bigint>;
 }
 
 /** `bridge_outbox_messages`: pending messages other than instance notifications, coalesced by key. */
@@ -103,7 +106,7 @@ export interface OutboxMessageTable {
   /** The replica that delivers it, as in `bridge_outbox`. */
   replica: string;
   /** As in `bridge_outbox`. */
-  revision: ColumnType<bigint, never, never>;
+  revision: ColumnType<bigint, bigint | undefined, bigint>;
 }
 
 /** `user_tokens`: written by the platform; the bridge only deletes an instance's tokens. */

@@ -52,6 +52,8 @@ export interface SyncProbe {
 export interface CommittedChanges {
   messages: OutboxMessage[];
   instances: InstanceNotification[];
+  /** The revision the commit gave their outbox rows; undefined without the outbox. */
+  revision: bigint | undefined;
 }
 
 /** A stop the bridge decided for one instance. */
@@ -144,7 +146,7 @@ export class SyncEngine implements StatusSink, Service {
       maxBatchSize: options.store.capabilities.maxBatchSize,
       backoff: options.backoff,
       tracing: options.tracing,
-      onCommitted: (applied) => this.#onCommitted(applied),
+      onCommitted: (applied, revision) => this.#onCommitted(applied, revision),
       onConflicted: (writes) => this.#onConflicted(writes),
       onFenced: (writes) => this.#onFenced(writes),
       onRejected: (write, error) => this.#onRejected(write, error),
@@ -506,8 +508,8 @@ export class SyncEngine implements StatusSink, Service {
     this.#submit(entry, stopChange(record, row, write, command.settle));
   }
 
-  #onCommitted(applied: PendingWrite[]): void {
-    const committed: CommittedChanges = { messages: [], instances: [] };
+  #onCommitted(applied: PendingWrite[], revision: bigint | undefined): void {
+    const committed: CommittedChanges = { messages: [], instances: [], revision };
     const ids: string[] = [];
     for (const p of applied) {
       const id = p.write.row.id;

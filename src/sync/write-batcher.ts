@@ -50,8 +50,11 @@ export interface WriteBatcherOptions {
    */
   commitSpacingMs?: number;
   backoff: BackoffOptions;
-  /** Called after a transaction committed, with the writes it applied. */
-  onCommitted: (applied: PendingWrite[]) => void;
+  /**
+   * Called after a transaction committed, with the writes it applied and the revision it gave their
+   * outbox rows (undefined without the outbox).
+   */
+  onCommitted: (applied: PendingWrite[], revision: bigint | undefined) => void;
   /** Called with writes the store refused because it holds a newer version (or the row is gone). */
   onConflicted: (writes: PendingWrite[]) => void;
   /** Called with writes not committed because their lease is no longer this replica's. */
@@ -349,7 +352,7 @@ export class WriteBatcher {
       this.#o.onConflicted(conflicted);
     }
     if (committed.length > 0) {
-      this.#o.onCommitted(committed);
+      this.#o.onCommitted(committed, result.revision);
       settleAll(committed, true);
     }
     this.#checkSettled();

@@ -101,7 +101,14 @@ describe.skipIf(!DATABASES.includes('postgres'))('store fencing: postgres', () =
       fenced('r-a', { 'eu-1': epoch ?? 0n }),
     );
 
-    expect(result).toEqual({ applied: ['i-1', 'i-new'], conflicted: ['i-2'], fenced: [] });
+    expect(result).toEqual({
+      applied: ['i-1', 'i-new'],
+      conflicted: ['i-2'],
+      fenced: [],
+      revision: expect.any(BigInt) as bigint,
+    });
+    const revisions = await store.notificationRevisions(['i-1', 'i-new'], 'r-a');
+    expect([...revisions.values()].map((r) => r.revision)).toEqual([result.revision, result.revision]);
     const loaded = await store.loadInstances(['i-1', 'i-new']);
     expect(loaded.get('i-1')?.metrics).toEqual({ image: { totalSize: 1 } });
     expect(loaded.get('i-1')?.prebuild?.state).toBe('building');
@@ -135,7 +142,12 @@ describe.skipIf(!DATABASES.includes('postgres'))('store fencing: postgres', () =
     );
 
     const losers = ids.filter((id) => id !== 'cur');
-    expect(result).toEqual({ applied: ['cur'], conflicted: [], fenced: [...losers, 'adopted'] });
+    expect(result).toEqual({
+      applied: ['cur'],
+      conflicted: [],
+      fenced: [...losers, 'adopted'],
+      revision: expect.any(BigInt) as bigint,
+    });
     const loaded = await store.loadInstances([...ids, 'adopted']);
     for (const id of losers) {
       expect(loaded.get(id)).toEqual(
@@ -234,7 +246,12 @@ describe.skipIf(!DATABASES.includes('postgres'))('store fencing: postgres', () =
     await expect(taker.query(takeover)).rejects.toMatchObject({ code: '55P03' });
     await platform.query('ROLLBACK');
 
-    expect(await batch).toEqual({ applied: ['i-1'], conflicted: [], fenced: [] });
+    expect(await batch).toEqual({
+      applied: ['i-1'],
+      conflicted: [],
+      fenced: [],
+      revision: expect.any(BigInt) as bigint,
+    });
     await taker.query(takeover);
     expect((await leases.listLeases())[0]).toMatchObject({ holder: 'r-b', epoch: epoch + 1n });
   });
@@ -254,7 +271,12 @@ describe.skipIf(!DATABASES.includes('sqlite'))('store fencing: sqlite', () => {
       { outbox: true, replica: REPLICA, fence: { holder: REPLICA, epochs: new Map() } },
     );
 
-    expect(result).toEqual({ applied: ['i-1', 'i-2'], conflicted: [], fenced: [] });
+    expect(result).toEqual({
+      applied: ['i-1', 'i-2'],
+      conflicted: [],
+      fenced: [],
+      revision: expect.any(BigInt) as bigint,
+    });
     expect((await store.pendingNotifications(10, REPLICA)).map((n) => n.instanceID)).toEqual(['i-1', 'i-2']);
   });
 });

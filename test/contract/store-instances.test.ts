@@ -199,6 +199,7 @@ for (const kind of DATABASES) {
           applied: ['known', 'adopted', 'adopted-2'],
           conflicted: ['stale', 'unknown'],
           fenced: [],
+          revision: expect.any(BigInt) as bigint,
         });
         const loaded = await store.loadInstances(['adopted', 'unknown']);
         expect(loaded.get('adopted')).toEqual(

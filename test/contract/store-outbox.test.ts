@@ -63,6 +63,54 @@ for (const kind of DATABASES) {
         await store.ackNotifications(['first', 'second'], REPLICA);
         expect(await store.pendingNotifications(10, REPLICA)).toEqual([]);
       });
+
+      it('gives the rows of each batch one new revision and returns it with the result', async () => {
+        await seed(['a', 'b']);
+        const first = await store.writeBatch(
+          [
+            write(runningRow('a', 1n), { messages: [outboxMessage('k-a', 'a@1')] }),
+            write(runningRow('b', 1n)),
+          ],
+          OUTBOX_ON,
+        );
+        const second = await store.writeBatch([write(runningRow('a', 2n))], OUTBOX_ON);
+        const stale = await store.writeBatch([write(runningRow('b', 0n))], OUTBOX_ON);
+        const off = await store.writeBatch([write(runningRow('b', 2n))], OUTBOX_OFF);
+
+        expect(first.revision).toBeTypeOf('bigint');
+        expect(second.revision).toBeTypeOf('bigint');
+        expect(second.revision).not.toBe(first.revision);
+        expect(stale).toEqual({ applied: [], conflicted: ['b'], fenced: [] });
+        expect(off.revision).toBeUndefined();
+        const rows = await store.notificationRevisions(['a', 'b'], REPLICA);
+        expect(rows.get('a')?.revision).toBe(second.revision);
+        expect(rows.get('b')?.revision).toBe(first.revision);
+        expect((await store.messageRevisions(['k-a'], REPLICA)).get('k-a')?.revision).toBe(first.revision);
+        // The revision a delivery of the first batch covered no longer removes the rewritten row.
+        const covered = new Map([
+          ['a', first.revision ?? 0n],
+          ['b', first.revision ?? 0n],
+        ]);
+        await store.ackNotifications(['a', 'b'], REPLICA, covered);
+        expect(ids(await store.pendingNotifications(10, REPLICA))).toEqual(['a']);
+      });
+
+      it('never repeats a revision once the store is opened again on the same database', async () => {
+        await seed(['a', 'b']);
+        const before = await store.writeBatch(
+          [write(runningRow('a', 1n)), write(runningRow('b', 1n))],
+          OUTBOX_ON,
+        );
+        await store.ackNotifications(['b'], REPLICA);
+        const reopened = await openSecondStore(db);
+        const after = await reopened.writeBatch([write(runningRow('b', 2n))], OUTBOX_ON);
+
+        expect(after.revision).toBeTypeOf('bigint');
+        expect(after.revision).not.toBe(before.revision);
+        const rows = await reopened.notificationRevisions(['a', 'b'], REPLICA);
+        expect(rows.get('a')?.revision).toBe(before.revision);
+        expect(rows.get('b')?.revision).toBe(after.revision);
+      });
     });
 
     describe('message outbox', () => {

@@ -16,13 +16,17 @@ export class MemoryOutbox implements OutboxStore {
   failing = false;
   /** Ids passed to ackNotifications, in call order. */
   readonly acked: string[] = [];
+  /** Calls of notificationRevisions and messageRevisions. */
+  revisionReads = 0;
 
-  /** Records a notification as a committed batch would. */
-  record(...notifications: InstanceNotification[]): void {
+  /** Records notifications as one committed batch would; returns the revision it gave their rows. */
+  record(...notifications: InstanceNotification[]): bigint {
+    const revision = ++this.#revision;
     for (const n of notifications) {
       this.#rows.delete(n.instanceID);
-      this.#rows.set(n.instanceID, { value: n, revision: ++this.#revision });
+      this.#rows.set(n.instanceID, { value: n, revision });
     }
+    return revision;
   }
 
   /** Records messages as a committed batch would (coalesced by key, keeping the first position). */
@@ -49,6 +53,7 @@ export class MemoryOutbox implements OutboxStore {
   }
 
   notificationRevisions(instanceIds: readonly string[]): Promise<Map<string, Revised<InstanceNotification>>> {
+    this.revisionReads++;
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
     return Promise.resolve(pick(this.#rows, instanceIds));
   }
@@ -73,6 +78,7 @@ export class MemoryOutbox implements OutboxStore {
   }
 
   messageRevisions(keys: readonly string[]): Promise<Map<string, Revised<OutboxMessage>>> {
+    this.revisionReads++;
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
     return Promise.resolve(pick(this.#messages, keys));
   }

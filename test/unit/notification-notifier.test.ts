@@ -2,7 +2,7 @@
  * Notifier rules that need exact control over when a publish completes: a publisher double whose
  * calls the test settles one by one. (Delivery over real Redis is in test/integration/notifier.test.ts.)
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Notifier } from '../../src/pubsub/notifier.js';
 import type { Message, Publisher } from '../../src/pubsub/ports.js';
@@ -76,6 +76,45 @@ describe('Notifier', () => {
     second.settle();
     await outbox.whenEmpty();
     expect(outbox.acked).toEqual(['a']);
+  });
+
+  it('acknowledges a change at the revision its commit handed over, without reading the outbox', async () => {
+    const publisher = new GatedPublisher();
+    const outbox = new MemoryOutbox();
+    const notifier = new Notifier({
+      publisher,
+      logger: silentLogger(),
+      outbox,
+      backoff: FAST,
+      acknowledgements: { ackDelayMs: 0 },
+    });
+    created.push(notifier);
+    await notifier.start();
+    notifier.notifyInstances([inst('a'), inst('b')], outbox.record(inst('a'), inst('b')));
+    (await publisher.call(0)).settle();
+    await outbox.whenEmpty();
+    expect(outbox.acked).toEqual(['a', 'b']);
+    expect(outbox.revisionReads).toBe(0);
+  });
+
+  it('leaves a row another writer rewrote after the commit whose revision the delivery covered', async () => {
+    const publisher = new GatedPublisher();
+    const outbox = new MemoryOutbox();
+    const notifier = new Notifier({
+      publisher,
+      logger: silentLogger(),
+      outbox,
+      backoff: FAST,
+      acknowledgements: { ackDelayMs: 0 },
+    });
+    created.push(notifier);
+    await notifier.start();
+    notifier.notifyInstances([inst('a'), inst('b')], outbox.record(inst('a'), inst('b')));
+    const sending = await publisher.call(0);
+    outbox.record(inst('a'));
+    sending.settle();
+    await vi.waitFor(() => expect(outbox.acked).toEqual(['a', 'b']));
+    expect(outbox.ids()).toEqual(['a']);
   });
 
   it('keeps the outbox row of an instance committed again after delivery, until that change is delivered', async () => {

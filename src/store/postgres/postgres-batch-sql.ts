@@ -15,7 +15,8 @@
  *
  * Outbox rows get the writing transaction's id as their revision: every rewrite changes it and no
  * two writes share one, so an acknowledgement that names the revision it delivered never removes a
- * row rewritten since (not even one deleted and written again meanwhile).
+ * row rewritten since (not even one deleted and written again meanwhile). Each applied row comes
+ * back with it (`revision`), so the notifier knows what its delivery covers without reading it.
  *
  * Fencing (`FENCED_WRITE_BATCH_SQL`): `held` reads the lease rows this replica still holds with the
  * epochs it was given and locks them FOR SHARE; `input` keeps only the writes under those leases, so
@@ -124,21 +125,24 @@ new_messages AS (
     replica = excluded.replica, revision = excluded.revision
 )`;
 
+// The transaction's id, as outbox rows record it.
+const REVISION = 'pg_current_xact_id()::text::bigint';
+
 /**
- * `$1`: the JSON array from `encodeBatch`; `$2`: the replica. Returns one row (`id`) per applied
- * write.
+ * `$1`: the JSON array from `encodeBatch`; `$2`: the replica. Returns one row (`id`, `revision`) per
+ * applied write.
  */
 export const WRITE_BATCH_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})
 ),${WRITES}
-SELECT id FROM applied`;
+SELECT id, ${REVISION} AS revision FROM applied`;
 
 /**
  * As `WRITE_BATCH_SQL`, each write only under a lease `$3` (the holder) holds: `$4` lease names
  * and `$5` their epochs (parallel arrays). `$1` is the JSON object from `encodeFencedBatch`: the
- * writes grouped by lease. Returns one row per applied write (`id`, `held` false) and one per lease
- * still held (`id` = its name, `held` true).
+ * writes grouped by lease. Returns one row per applied write (`id`, `held` false, `revision`) and one
+ * per lease still held (`id` = its name, `held` true).
  *
  * `input` reads only the groups of held leases, by key. A filter on the writes' recordset would
  * shrink the planner's estimate of `input` to one row and turn the joins with `applied` into nested
@@ -157,4 +161,5 @@ input AS (
   SELECT x.* FROM held h
   CROSS JOIN LATERAL jsonb_to_recordset($1::jsonb -> h.cluster_name) AS x(${COLUMNS})
 ),${WRITES}
-SELECT id, false AS held FROM applied UNION ALL SELECT cluster_name, true FROM held`;
+SELECT id, false AS held, ${REVISION} AS revision FROM applied
+UNION ALL SELECT cluster_name, true, NULL FROM held`;

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { splitResult } from '../batch-rules.js';
 import { instanceRecordFromColumns, type InstanceRecordColumns } from '../instance-columns.js';
+import { readBigint } from '../column-values.js';
 import { instancesByIdArraySql } from '../instance-queries.js';
 import * as outbox from '../outbox-queries.js';
 import type {
@@ -93,12 +94,12 @@ export class PostgresStoreAdapter implements StoreAdapter {
 
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
     if (options.fence) return this.#writeFenced(writes, options, options.fence);
-    const result = await this.#pool.query<{ id: string }>({
+    const result = await this.#pool.query<{ id: string; revision: bigint }>({
       name: WRITE_BATCH_STATEMENT,
       text: WRITE_BATCH_SQL,
       values: [encodeBatch(writes, options.outbox), options.replica],
     });
-    return splitResult(writes, new Set(result.rows.map((r) => r.id)));
+    return withRevision(splitResult(writes, new Set(result.rows.map((r) => r.id))), result.rows, options);
   }
 
   /** Replicas claim at the same time: each skips the rows another is claiming. */
@@ -154,8 +155,9 @@ export class PostgresStoreAdapter implements StoreAdapter {
     });
     const applied = new Set<string>();
     const held = new Set<string>();
+    let rows: { id: string; held: boolean; revision: bigint | null }[] = [];
     if (candidates.length > 0) {
-      const result = await this.#pool.query<{ id: string; held: boolean }>({
+      const result = await this.#pool.query<{ id: string; held: boolean; revision: bigint | null }>({
         name: FENCED_WRITE_BATCH_STATEMENT,
         text: FENCED_WRITE_BATCH_SQL,
         values: [
@@ -166,9 +168,26 @@ export class PostgresStoreAdapter implements StoreAdapter {
           [...epochs.values()].map(String),
         ],
       });
-      for (const row of result.rows) (row.held ? held : applied).add(row.id);
+      rows = result.rows;
+      for (const row of rows) (row.held ? held : applied).add(row.id);
     }
     const fenced = writes.filter((w) => w.lease === undefined || !held.has(w.lease)).map((w) => w.row.id);
-    return splitResult(writes, applied, new Set(fenced));
+    const split = splitResult(writes, applied, new Set(fenced));
+    return withRevision(
+      split,
+      rows.filter((r) => !r.held),
+      options,
+    );
   }
+}
+
+/** The result with the revision the batch's outbox rows took (every applied row carries it). */
+function withRevision(
+  result: BatchResult,
+  applied: readonly { revision: bigint | null }[],
+  options: BatchOptions,
+): BatchResult {
+  const revision = applied[0]?.revision;
+  if (options.outbox && revision !== undefined && revision !== null) result.revision = readBigint(revision);
+  return result;
 }

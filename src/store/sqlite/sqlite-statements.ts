@@ -87,6 +87,8 @@ export interface SqliteStatements {
   /** A replica's message row of one key; `deleteMessageAt` only at one revision. */
   deleteMessage: ColumnStatement<OutboxKey>;
   deleteMessageAt: ColumnStatement<OutboxKey>;
+  /** The highest revision of any outbox row (0 when there is none). */
+  latestRevision: ColumnStatement<Record<string, never>>;
 }
 
 /** Prepares the statements. Throws when the schema is missing (call `migrate()` first). */
@@ -115,13 +117,13 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       ON CONFLICT (instance_id) DO UPDATE SET metrics = excluded.metrics`,
     ),
     // Coalesced per instance: created_at keeps the oldest pending time so that delivery stays fair;
-    // the last writer delivers. Each rewrite is a new revision, so an acknowledgement of the older
-    // delivery leaves the row (one process writes the file, so a counter per row is unique enough).
+    // the last writer delivers. Each rewrite takes its batch's revision (see `SqliteStoreAdapter`),
+    // so an acknowledgement of the older delivery leaves the row.
     upsertOutbox: prepare(
-      `INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at, replica)
-      VALUES (@instance_id, @owner_id, @workspace_id, @created_at, @replica)
+      `INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at, replica, revision)
+      VALUES (@instance_id, @owner_id, @workspace_id, @created_at, @replica, @revision)
       ON CONFLICT (instance_id) DO UPDATE SET owner_id = excluded.owner_id, workspace_id = excluded.workspace_id,
-        replica = excluded.replica, revision = bridge_outbox.revision + 1`,
+        replica = excluded.replica, revision = excluded.revision`,
     ),
     insertPrebuild: prepare(
       `INSERT INTO prebuilt_workspaces (id, build_workspace_id, project_id, state, snapshot, error, status_version)
@@ -134,12 +136,12 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       WHERE id = @id AND status_version <= @status_version`,
     ),
     // Coalesced per key like upsertOutbox: the newest payload, the oldest pending time, the last
-    // writer, a new revision.
+    // writer, the batch's revision.
     upsertMessage: prepare(
-      `INSERT INTO bridge_outbox_messages (key, channel, payload, created_at, replica)
-      VALUES (@key, @channel, @payload, @created_at, @replica)
+      `INSERT INTO bridge_outbox_messages (key, channel, payload, created_at, replica, revision)
+      VALUES (@key, @channel, @payload, @created_at, @replica, @revision)
       ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, payload = excluded.payload,
-        replica = excluded.replica, revision = bridge_outbox_messages.revision + 1`,
+        replica = excluded.replica, revision = excluded.revision`,
     ),
     // A literal prefix test: LIKE would treat '_' and '%' in the prefix as wildcards.
     deleteTokens: prepare(
@@ -176,6 +178,10 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
     deleteMessage: prepare(`DELETE FROM bridge_outbox_messages WHERE key = @key AND replica = @replica`),
     deleteMessageAt: prepare(
       `DELETE FROM bridge_outbox_messages WHERE key = @key AND replica = @replica AND revision = @revision`,
+    ),
+    latestRevision: prepare(
+      `SELECT max(coalesce((SELECT max(revision) FROM bridge_outbox), 0),
+        coalesce((SELECT max(revision) FROM bridge_outbox_messages), 0)) AS revision`,
     ),
   };
 }

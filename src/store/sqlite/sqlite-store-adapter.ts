@@ -17,6 +17,7 @@ import {
   notificationToColumns,
   workspaceToColumns,
   type InstanceRecordColumns,
+  type OutboxStamp,
 } from '../instance-columns.js';
 import { prebuildToColumns } from '../prebuild-columns.js';
 import { claimOrphans } from '../outbox-queries.js';
@@ -57,6 +58,13 @@ export class SqliteStoreAdapter implements StoreAdapter {
   readonly #checkpointPath: string | undefined;
   #checkpointer: SqliteCheckpointer | undefined;
   #closed = false;
+  /**
+   * The revision of the last batch that wrote outbox rows. Each such batch takes the next one for
+   * all its rows, so a rewritten row always has a revision no delivery of its older content covered;
+   * one process writes the file (`claimSoleWriter`), so a counter started above the highest stored
+   * revision is unique. Read when the statements are prepared.
+   */
+  #revision = 0n;
 
   /** `path`: the database file, checkpointed off the event loop (see `SqliteCheckpointer`). */
   constructor(db: SqliteDatabase, kysely: Kysely<StoreSchema>, path?: string) {
@@ -82,17 +90,24 @@ export class SqliteStoreAdapter implements StoreAdapter {
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
     return this.#exclusive(() => {
       const statements = this.#prepared();
-      const now = new Date().toISOString();
+      const stamp = options.outbox
+        ? { createdAt: new Date().toISOString(), replica: options.replica, revision: this.#revision + 1n }
+        : undefined;
       const applied = new Set<string>();
       // IMMEDIATE takes the write lock up front, so the transaction cannot fail halfway on a busy upgrade.
       this.#db
         .transaction(() => {
           for (const write of writes) {
-            if (applyWrite(statements, write, options, now)) applied.add(write.row.id);
+            if (applyWrite(statements, write, stamp)) applied.add(write.row.id);
           }
         })
         .immediate();
-      return splitResult(writes, applied);
+      const result = splitResult(writes, applied);
+      if (stamp && applied.size > 0) {
+        this.#revision = stamp.revision;
+        result.revision = stamp.revision;
+      }
+      return result;
     });
   }
 
@@ -197,7 +212,10 @@ export class SqliteStoreAdapter implements StoreAdapter {
   /** The cached statements; the first call prepares them and starts the checkpoint worker. */
   #prepared(): SqliteStatements {
     if (this.#statements === undefined) {
-      this.#statements = prepareSqliteStatements(this.#db);
+      const statements = prepareSqliteStatements(this.#db);
+      const [latest] = statements.latestRevision.all({}) as { revision: bigint }[];
+      this.#revision = latest?.revision ?? 0n;
+      this.#statements = statements;
       this.#startCheckpointer();
     }
     return this.#statements;
@@ -223,7 +241,7 @@ export class SqliteStoreAdapter implements StoreAdapter {
 // Writes one instance and, only if its row was applied, everything else the write carries; tells
 // whether it was applied. Adoption inserts the workspace and instance only where absent; an existing
 // instance gets the versioned update. Every row binds the columns the shared mapping makes of it.
-function applyWrite(s: SqliteStatements, write: InstanceWrite, options: BatchOptions, now: string): boolean {
+function applyWrite(s: SqliteStatements, write: InstanceWrite, stamp: OutboxStamp | undefined): boolean {
   const { adopt } = write;
   const row = instanceToColumns(write.row);
   if (adopt) s.insertWorkspace.run(workspaceToColumns(adopt.workspace));
@@ -232,17 +250,13 @@ function applyWrite(s: SqliteStatements, write: InstanceWrite, options: BatchOpt
     ? s.insertInstance.run(row).changes === 1 || s.updateInstance.run(row).changes === 1
     : s.updateInstance.run(row).changes === 1;
   if (!applied) return false;
-  applyDependents(s, write, options, now);
+  applyDependents(s, write, stamp);
   return true;
 }
 
 // The adopted prebuild goes in before the prebuild update, so that the update applies to it too.
-function applyDependents(
-  s: SqliteStatements,
-  write: InstanceWrite,
-  options: BatchOptions,
-  now: string,
-): void {
+// Outbox rows only with a stamp (a batch written with the outbox on).
+function applyDependents(s: SqliteStatements, write: InstanceWrite, stamp: OutboxStamp | undefined): void {
   const { row, metrics, adopt, prebuild, revokeTokens, notify, messages } = write;
   if (metrics !== undefined) s.upsertMetrics.run(metricsToColumns(row.id, metrics));
   if (adopt?.prebuild) s.insertPrebuild.run(prebuildToColumns(adopt.prebuild));
@@ -250,8 +264,7 @@ function applyDependents(
   if (revokeTokens) {
     s.deleteTokens.run({ user_id: revokeTokens.userId, name_prefix: revokeTokens.namePrefix });
   }
-  if (!options.outbox) return;
-  const { replica } = options;
-  if (notify) s.upsertOutbox.run(notificationToColumns(notify, now, replica));
-  for (const m of messages ?? []) s.upsertMessage.run(messageToColumns(m, now, replica));
+  if (!stamp) return;
+  if (notify) s.upsertOutbox.run(notificationToColumns(notify, stamp));
+  for (const m of messages ?? []) s.upsertMessage.run(messageToColumns(m, stamp));
 }
