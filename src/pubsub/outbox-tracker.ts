@@ -17,8 +17,10 @@ import {
 export interface OutboxLane {
   /** Name for log lines. */
   readonly name: string;
-  /** Up to `limit` undelivered entries, oldest first. */
-  read(limit: number): Promise<QueuedNotification[]>;
+  /** A revision that rows written before the call are below (`OutboxStore.outboxHorizon`). */
+  horizon(): Promise<bigint>;
+  /** Up to `limit` undelivered entries, oldest first, of rows below revision `below`. */
+  read(limit: number, below: bigint): Promise<QueuedNotification[]>;
   /**
    * The revision of each entry's row (by queue key) where the row still says what the entry says;
    * entries without such a row are absent.
@@ -42,7 +44,9 @@ function byStoreKey(acks: ReadonlyMap<string, bigint>): Map<string, bigint> {
 export function instanceLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'instances',
-    read: async (limit) => (await outbox.pendingNotifications(limit, replica)).map((n) => instanceEntry(n)),
+    horizon: () => outbox.outboxHorizon(),
+    read: async (limit, below) =>
+      (await outbox.pendingNotifications(limit, replica, below)).map((n) => instanceEntry(n)),
     revisions: async (entries) => {
       const rows = await outbox.notificationRevisions(
         entries.map((e) => storeKey(e.key)),
@@ -67,7 +71,9 @@ export function instanceLane(outbox: OutboxStore, replica: string): OutboxLane {
 export function messageLane(outbox: OutboxStore, replica: string): OutboxLane {
   return {
     name: 'messages',
-    read: async (limit) => (await outbox.pendingMessages(limit, replica)).map((m) => messageEntry(m)),
+    horizon: () => outbox.outboxHorizon(),
+    read: async (limit, below) =>
+      (await outbox.pendingMessages(limit, replica, below)).map((m) => messageEntry(m)),
     revisions: async (entries) => {
       const rows = await outbox.messageRevisions(
         entries.map((e) => storeKey(e.key)),
@@ -115,6 +121,12 @@ export class OutboxTracker {
   /** Keys read from the outbox and not delivered yet; the next page is read once none is left. */
   readonly #recovered = new Set<string>();
   #drained = false;
+  /**
+   * Left-overs are the rows below this revision, taken before the first page: rows this run commits
+   * later are above it. Without the bound, under a steady load the pages would never run dry (there
+   * are always rows committed and not yet acknowledged) and rows already delivered would be sent again.
+   */
+  #horizon: bigint | undefined;
   readonly #ackDelayMs: number;
   readonly #now: () => number;
   /** `now()` when the oldest unacknowledged delivery happened. */
@@ -163,7 +175,8 @@ export class OutboxTracker {
   async readPage(queue: NotificationQueue): Promise<boolean> {
     let page: QueuedNotification[];
     try {
-      page = await this.#lane.read(this.#pageSize);
+      this.#horizon ??= await this.#lane.horizon();
+      page = await this.#lane.read(this.#pageSize, this.#horizon);
     } catch (error: unknown) {
       this.#outage.failed(error, { step: 'read', lane: this.#lane.name });
       return false;

@@ -123,8 +123,17 @@ export class KyselyStore implements Store {
     return instances.listInstances(this.#open(), filter);
   }
 
-  async pendingNotifications(limit: number, replica: string): Promise<InstanceNotification[]> {
-    return outbox.pendingNotifications(this.#open(), limit, replica);
+  async outboxHorizon(): Promise<bigint> {
+    this.#open();
+    return this.#adapter.outboxHorizon();
+  }
+
+  async pendingNotifications(
+    limit: number,
+    replica: string,
+    below?: bigint,
+  ): Promise<InstanceNotification[]> {
+    return outbox.pendingNotifications(this.#open(), limit, replica, below);
   }
 
   async notificationRevisions(
@@ -144,8 +153,8 @@ export class KyselyStore implements Store {
     if (instanceIds.length > 0) await this.#adapter.ackNotifications(instanceIds, replica, revisions);
   }
 
-  async pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]> {
-    return outbox.pendingMessages(this.#open(), limit, replica);
+  async pendingMessages(limit: number, replica: string, below?: bigint): Promise<OutboxMessage[]> {
+    return outbox.pendingMessages(this.#open(), limit, replica, below);
   }
 
   async messageRevisions(

@@ -17,11 +17,13 @@ export async function pendingNotifications(
   db: Kysely<StoreSchema>,
   limit: number,
   replica: string,
+  below: bigint | undefined,
 ): Promise<InstanceNotification[]> {
   const rows = await db
     .selectFrom('bridge_outbox')
     .select(['instance_id', 'owner_id', 'workspace_id'])
     .where('replica', '=', replica)
+    .$if(below !== undefined, (q) => q.where('revision', '<', below ?? 0n))
     .orderBy('created_at')
     .orderBy('instance_id')
     .limit(limit)
@@ -106,11 +108,13 @@ export async function pendingMessages(
   db: Kysely<StoreSchema>,
   limit: number,
   replica: string,
+  below: bigint | undefined,
 ): Promise<OutboxMessage[]> {
   return db
     .selectFrom('bridge_outbox_messages')
     .select(['key', 'channel', 'payload'])
     .where('replica', '=', replica)
+    .$if(below !== undefined, (q) => q.where('revision', '<', below ?? 0n))
     .orderBy('created_at')
     .orderBy('key')
     .limit(limit)

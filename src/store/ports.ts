@@ -145,8 +145,13 @@ export interface InstanceStore {
  * that are gone are claimed by a live one.
  */
 export interface OutboxStore {
-  /** The replica's notifications not yet acknowledged, oldest first. */
-  pendingNotifications(limit: number, replica: string): Promise<InstanceNotification[]>;
+  /**
+   * A revision above that of every outbox row written before the call and not above that of any row
+   * written after it: what a process reads back as left over from before its start is below it.
+   */
+  outboxHorizon(): Promise<bigint>;
+  /** The replica's notifications not yet acknowledged, oldest first; with `below`, only rows under that revision. */
+  pendingNotifications(limit: number, replica: string, below?: bigint): Promise<InstanceNotification[]>;
   /**
    * The rows of these instances the replica owns, with their revisions (by instance id; ids without
    * a row are absent). Every write of a row gives it a new revision.
@@ -165,8 +170,8 @@ export interface OutboxStore {
     replica: string,
     revisions?: ReadonlyMap<string, bigint>,
   ): Promise<void>;
-  /** The replica's messages not yet acknowledged, oldest first (then by key). */
-  pendingMessages(limit: number, replica: string): Promise<OutboxMessage[]>;
+  /** The replica's messages not yet acknowledged, oldest first (then by key); `below` as in `pendingNotifications`. */
+  pendingMessages(limit: number, replica: string, below?: bigint): Promise<OutboxMessage[]>;
   /** As `notificationRevisions`, for messages by key. */
   messageRevisions(keys: readonly string[], replica: string): Promise<Map<string, Revised<OutboxMessage>>>;
   /** Removes delivered messages by key, where the replica still owns them; `revisions` as in `ackNotifications`. */

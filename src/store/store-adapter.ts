@@ -26,6 +26,8 @@ export interface StoreAdapter {
   writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult>;
   /** See `OutboxStore.claimOrphans`. */
   claimOrphans: OutboxStore['claimOrphans'];
+  /** See `OutboxStore.outboxHorizon`. */
+  outboxHorizon: OutboxStore['outboxHorizon'];
   /** See `OutboxStore.notificationRevisions`: read before every publish. Ids are non-empty. */
   notificationRevisions: OutboxStore['notificationRevisions'];
   /** See `OutboxStore.ackNotifications`. Ids are non-empty. */

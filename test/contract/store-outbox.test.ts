@@ -95,6 +95,20 @@ for (const kind of DATABASES) {
         expect(ids(await store.pendingNotifications(10, REPLICA))).toEqual(['a']);
       });
 
+      it('hands out below a horizon only rows last written before it was taken', async () => {
+        await seed(['old', 'new', 'both']);
+        await writeAs(REPLICA, 'old', 1n);
+        await writeAs(REPLICA, 'both', 1n);
+        const horizon = await store.outboxHorizon();
+        await writeAs(REPLICA, 'new', 1n);
+        await writeAs(REPLICA, 'both', 2n);
+
+        expect(ids(await store.pendingNotifications(10, REPLICA, horizon))).toEqual(['old']);
+        expect(keys(await store.pendingMessages(10, REPLICA, horizon))).toEqual(['k-old']);
+        expect(ids(await store.pendingNotifications(10, REPLICA))).toEqual(['old', 'both', 'new']);
+        expect(await store.outboxHorizon()).toBeGreaterThan(horizon);
+      });
+
       it('never repeats a revision once the store is opened again on the same database', async () => {
         await seed(['a', 'b']);
         const before = await store.writeBatch(

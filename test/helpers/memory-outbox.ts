@@ -47,9 +47,18 @@ export class MemoryOutbox implements OutboxStore {
     return Promise.resolve({ notifications: [], messages: [] });
   }
 
-  pendingNotifications(limit: number): Promise<InstanceNotification[]> {
+  /** Calls of pendingNotifications and pendingMessages. */
+  pageReads = 0;
+
+  outboxHorizon(): Promise<bigint> {
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
-    return Promise.resolve([...this.#rows.values()].slice(0, limit).map((r) => r.value));
+    return Promise.resolve(this.#revision + 1n);
+  }
+
+  pendingNotifications(limit: number, _replica = '', below?: bigint): Promise<InstanceNotification[]> {
+    this.pageReads++;
+    if (this.failing) return Promise.reject(new Error('outbox unavailable'));
+    return Promise.resolve(oldest(this.#rows, limit, below));
   }
 
   notificationRevisions(instanceIds: readonly string[]): Promise<Map<string, Revised<InstanceNotification>>> {
@@ -72,9 +81,10 @@ export class MemoryOutbox implements OutboxStore {
     return Promise.resolve();
   }
 
-  pendingMessages(limit: number): Promise<OutboxMessage[]> {
+  pendingMessages(limit: number, _replica = '', below?: bigint): Promise<OutboxMessage[]> {
+    this.pageReads++;
     if (this.failing) return Promise.reject(new Error('outbox unavailable'));
-    return Promise.resolve([...this.#messages.values()].slice(0, limit).map((r) => r.value));
+    return Promise.resolve(oldest(this.#messages, limit, below));
   }
 
   messageRevisions(keys: readonly string[]): Promise<Map<string, Revised<OutboxMessage>>> {
@@ -106,6 +116,16 @@ export class MemoryOutbox implements OutboxStore {
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#emptyWaiters.push(resolve));
   }
+}
+
+/** Up to `limit` rows, oldest first; with `below`, only rows under that revision. */
+function oldest<T>(rows: ReadonlyMap<string, Revised<T>>, limit: number, below: bigint | undefined): T[] {
+  const found: T[] = [];
+  for (const row of rows.values()) {
+    if (found.length >= limit) break;
+    if (below === undefined || row.revision < below) found.push(row.value);
+  }
+  return found;
 }
 
 function pick<T>(rows: ReadonlyMap<string, Revised<T>>, keys: readonly string[]): Map<string, Revised<T>> {

@@ -117,6 +117,39 @@ describe('Notifier', () => {
     expect(outbox.ids()).toEqual(['a']);
   });
 
+  it('stops reading left-overs at the rows committed since it started, however many are pending', async () => {
+    const publisher = new GatedPublisher();
+    const outbox = new MemoryOutbox();
+    // Pages and batches of three.
+    const notifier = new Notifier({ publisher, logger: silentLogger(), outbox, backoff: FAST, maxBatch: 3 });
+    created.push(notifier);
+    outbox.record(inst('left-1'), inst('left-2'), inst('left-3'));
+    await notifier.start();
+    const leftOvers = await publisher.call(0);
+    // A full page of this run's own rows is pending when the next page is read.
+    notifier.notifyInstances(
+      [inst('a'), inst('b'), inst('c')],
+      outbox.record(inst('a'), inst('b'), inst('c')),
+    );
+    leftOvers.settle();
+    const committed = await publisher.call(1);
+    committed.settle();
+    notifier.notifyInstances([inst('d')], outbox.record(inst('d')));
+    const next = await publisher.call(2);
+    next.settle();
+
+    const ids = (call: Call) =>
+      call.messages.map((m) => (JSON.parse(m.payload) as { instanceID: string }).instanceID);
+    expect([leftOvers, committed, next].map(ids)).toEqual([
+      ['left-1', 'left-2', 'left-3'],
+      ['a', 'b', 'c'],
+      ['d'],
+    ]);
+    // Instances: the full page of left-overs, then an empty one (this run's rows are not left-overs);
+    // messages: one empty page.
+    expect(outbox.pageReads).toBe(3);
+  });
+
   it('keeps the outbox row of an instance committed again after delivery, until that change is delivered', async () => {
     const publisher = new GatedPublisher();
     const outbox = new MemoryOutbox();

@@ -111,6 +111,17 @@ export class PostgresStoreAdapter implements StoreAdapter {
     return outbox.claimOrphans(this.#kysely, replica, live, limit, { skipLocked: true });
   }
 
+  /**
+   * Revisions are transaction ids: the snapshot's xmax is the first one not yet assigned, so every
+   * committed row is below it and every transaction that starts later writes at or above it.
+   */
+  async outboxHorizon(): Promise<bigint> {
+    const result = await this.#pool.query<{ horizon: bigint }>(
+      'SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS horizon',
+    );
+    return readBigint(result.rows[0]?.horizon);
+  }
+
   async notificationRevisions(
     instanceIds: readonly string[],
     replica: string,

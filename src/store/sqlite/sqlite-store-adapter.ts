@@ -203,6 +203,14 @@ export class SqliteStoreAdapter implements StoreAdapter {
     return claimOrphans(this.#kysely, replica, live, limit, { skipLocked: false });
   }
 
+  /** The next batch's revision: the counter only grows, and only this process writes the file. */
+  outboxHorizon(): Promise<bigint> {
+    return this.#exclusive(() => {
+      this.#prepared();
+      return this.#revision + 1n;
+    });
+  }
+
   /** Prepares the cached statements (and starts the checkpoint worker) before the first status. */
   warm(): Promise<void> {
     this.#prepared();
