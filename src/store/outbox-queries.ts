@@ -87,11 +87,14 @@ function acknowledged(keys: readonly string[], revisions: ReadonlyMap<string, bi
 }
 
 /**
- * Keys grouped by the revision given for them. Rows written in one transaction share a revision on
- * PostgreSQL (and most SQLite rows are at 0 or 1), so a page of acknowledgements is a few
- * `revision = r AND key IN (…)` terms rather than a thousand `key = k AND revision = r` terms.
+ * Keys grouped by the revision given for them (keys without one are left out). Rows written in one
+ * batch share a revision, so a page of acknowledgements is a few `revision = r AND key IN (…)` terms
+ * rather than a thousand `key = k AND revision = r` terms.
  */
-function byRevision(keys: readonly string[], revisions: ReadonlyMap<string, bigint> | undefined) {
+export function byRevision(
+  keys: readonly string[],
+  revisions: ReadonlyMap<string, bigint> | undefined,
+): [bigint, string[]][] {
   const groups = new Map<bigint, string[]>();
   for (const key of keys) {
     const revision = revisions?.get(key);

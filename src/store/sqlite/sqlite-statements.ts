@@ -53,11 +53,15 @@ interface KeysOfReplica {
   replica: string;
 }
 
-/** One outbox row to remove: its key (instance id or message key), its replica and, for `…At`, revision. */
+/** One outbox row to remove: its key (instance id or message key) and its replica. */
 interface OutboxKey {
   key: string;
   replica: string;
-  revision?: bigint;
+}
+
+/** Outbox rows to remove at one revision: their keys as one JSON array, their replica, the revision. */
+interface OutboxKeysAt extends KeysOfReplica {
+  revision: bigint;
 }
 
 /** The adapter's statements. */
@@ -81,12 +85,14 @@ export interface SqliteStatements {
   selectNotificationRevisions: ColumnStatement<KeysOfReplica>;
   /** A replica's message rows, with revisions, for a JSON array of keys. */
   selectMessageRevisions: ColumnStatement<KeysOfReplica>;
-  /** A replica's notification row of one instance; `deleteNotificationAt` only at one revision. */
+  /** A replica's notification row of one instance. */
   deleteNotification: ColumnStatement<OutboxKey>;
-  deleteNotificationAt: ColumnStatement<OutboxKey>;
-  /** A replica's message row of one key; `deleteMessageAt` only at one revision. */
+  /** A replica's notification rows of a JSON array of instance ids, each only at one revision. */
+  deleteNotificationsAt: ColumnStatement<OutboxKeysAt>;
+  /** A replica's message row of one key. */
   deleteMessage: ColumnStatement<OutboxKey>;
-  deleteMessageAt: ColumnStatement<OutboxKey>;
+  /** A replica's message rows of a JSON array of keys, each only at one revision. */
+  deleteMessagesAt: ColumnStatement<OutboxKeysAt>;
   /** The highest revision of any outbox row (0 when there is none). */
   latestRevision: ColumnStatement<Record<string, never>>;
 }
@@ -172,12 +178,15 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       WHERE key IN (SELECT value FROM json_each(@ids)) AND +replica = @replica`,
     ),
     deleteNotification: prepare(`DELETE FROM bridge_outbox WHERE instance_id = @key AND replica = @replica`),
-    deleteNotificationAt: prepare(
-      `DELETE FROM bridge_outbox WHERE instance_id = @key AND replica = @replica AND revision = @revision`,
+    // As in the revision reads: '+replica' keeps the planner on the primary key.
+    deleteNotificationsAt: prepare(
+      `DELETE FROM bridge_outbox
+      WHERE instance_id IN (SELECT value FROM json_each(@ids)) AND +replica = @replica AND revision = @revision`,
     ),
     deleteMessage: prepare(`DELETE FROM bridge_outbox_messages WHERE key = @key AND replica = @replica`),
-    deleteMessageAt: prepare(
-      `DELETE FROM bridge_outbox_messages WHERE key = @key AND replica = @replica AND revision = @revision`,
+    deleteMessagesAt: prepare(
+      `DELETE FROM bridge_outbox_messages
+      WHERE key IN (SELECT value FROM json_each(@ids)) AND +replica = @replica AND revision = @revision`,
     ),
     latestRevision: prepare(
       `SELECT max(coalesce((SELECT max(revision) FROM bridge_outbox), 0),

@@ -20,7 +20,7 @@ import {
   type OutboxStamp,
 } from '../instance-columns.js';
 import { prebuildToColumns } from '../prebuild-columns.js';
-import { claimOrphans } from '../outbox-queries.js';
+import { byRevision, claimOrphans } from '../outbox-queries.js';
 import type {
   BatchOptions,
   BatchResult,
@@ -135,7 +135,7 @@ export class SqliteStoreAdapter implements StoreAdapter {
   ): Promise<void> {
     return this.#exclusive(() => {
       const s = this.#prepared();
-      this.#deleteAll(instanceIds, replica, revisions, s.deleteNotification, s.deleteNotificationAt);
+      this.#deleteAll(instanceIds, replica, revisions, s.deleteNotification, s.deleteNotificationsAt);
     });
   }
 
@@ -165,30 +165,30 @@ export class SqliteStoreAdapter implements StoreAdapter {
   ): Promise<void> {
     return this.#exclusive(() => {
       const s = this.#prepared();
-      this.#deleteAll(keys, replica, revisions, s.deleteMessage, s.deleteMessageAt);
+      this.#deleteAll(keys, replica, revisions, s.deleteMessage, s.deleteMessagesAt);
     });
   }
 
   /**
-   * One DELETE per key in one transaction (a cached statement each, no SQL built per call). With
-   * `revisions`, only at the revision given, and keys without one are left alone.
+   * One transaction: without `revisions` one DELETE per key, with them one DELETE per revision for
+   * all its keys (a batch's rows share one), and keys without a revision are left alone. Cached
+   * statements, no SQL built per call.
    */
   #deleteAll(
     keys: readonly string[],
     replica: string,
     revisions: ReadonlyMap<string, bigint> | undefined,
     any: ColumnStatement<{ key: string; replica: string }>,
-    at: ColumnStatement<{ key: string; replica: string; revision: bigint }>,
+    at: ColumnStatement<{ ids: string; replica: string; revision: bigint }>,
   ): void {
     this.#db
       .transaction(() => {
-        for (const key of keys) {
-          if (revisions === undefined) {
-            any.run({ key, replica });
-            continue;
-          }
-          const revision = revisions.get(key);
-          if (revision !== undefined) at.run({ key, replica, revision });
+        if (revisions === undefined) {
+          for (const key of keys) any.run({ key, replica });
+          return;
+        }
+        for (const [revision, group] of byRevision(keys, revisions)) {
+          at.run({ ids: JSON.stringify(group), replica, revision });
         }
       })
       .immediate();
