@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/observability/logger.js';
-import { Notifier } from '../../src/pubsub/notifier.js';
+import { Notifier, type NotifierOptions } from '../../src/pubsub/notifier.js';
 import type { Message, Publisher } from '../../src/pubsub/ports.js';
 import type { InstanceNotification } from '../../src/store/ports.js';
 import { MemoryOutbox } from '../helpers/memory-outbox.js';
@@ -57,6 +57,15 @@ afterEach(async () => {
   await Promise.all(created.splice(0).map((n) => n.stop()));
 });
 
+/** A notifier (not started, stopped after the test) on a gated publisher and a memory outbox. */
+function gatedNotifier(options: Partial<NotifierOptions> = {}) {
+  const publisher = new GatedPublisher();
+  const outbox = new MemoryOutbox();
+  const notifier = new Notifier({ publisher, logger: silentLogger(), outbox, backoff: FAST, ...options });
+  created.push(notifier);
+  return { publisher, outbox, notifier };
+}
+
 describe('Notifier', () => {
   it('does not acknowledge an instance that was notified again while its message was in flight', async () => {
     const publisher = new GatedPublisher();
@@ -79,16 +88,7 @@ describe('Notifier', () => {
   });
 
   it('acknowledges a change at the revision its commit handed over, without reading the outbox', async () => {
-    const publisher = new GatedPublisher();
-    const outbox = new MemoryOutbox();
-    const notifier = new Notifier({
-      publisher,
-      logger: silentLogger(),
-      outbox,
-      backoff: FAST,
-      acknowledgements: { ackDelayMs: 0 },
-    });
-    created.push(notifier);
+    const { publisher, outbox, notifier } = gatedNotifier({ acknowledgements: { ackDelayMs: 0 } });
     await notifier.start();
     notifier.notifyInstances([inst('a'), inst('b')], outbox.record(inst('a'), inst('b')));
     (await publisher.call(0)).settle();
@@ -98,16 +98,7 @@ describe('Notifier', () => {
   });
 
   it('leaves a row another writer rewrote after the commit whose revision the delivery covered', async () => {
-    const publisher = new GatedPublisher();
-    const outbox = new MemoryOutbox();
-    const notifier = new Notifier({
-      publisher,
-      logger: silentLogger(),
-      outbox,
-      backoff: FAST,
-      acknowledgements: { ackDelayMs: 0 },
-    });
-    created.push(notifier);
+    const { publisher, outbox, notifier } = gatedNotifier({ acknowledgements: { ackDelayMs: 0 } });
     await notifier.start();
     notifier.notifyInstances([inst('a'), inst('b')], outbox.record(inst('a'), inst('b')));
     const sending = await publisher.call(0);
@@ -118,11 +109,8 @@ describe('Notifier', () => {
   });
 
   it('stops reading left-overs at the rows committed since it started, however many are pending', async () => {
-    const publisher = new GatedPublisher();
-    const outbox = new MemoryOutbox();
     // Pages and batches of three.
-    const notifier = new Notifier({ publisher, logger: silentLogger(), outbox, backoff: FAST, maxBatch: 3 });
-    created.push(notifier);
+    const { publisher, outbox, notifier } = gatedNotifier({ maxBatch: 3 });
     outbox.record(inst('left-1'), inst('left-2'), inst('left-3'));
     await notifier.start();
     const leftOvers = await publisher.call(0);
