@@ -1,13 +1,7 @@
 /** Mapping between instance, workspace and outbox rows of `types.ts` and their columns. */
 import type { Insertable, Selectable } from 'kysely';
-import type { InstanceNotification, OutboxMessage } from './ports.js';
-import type {
-  InstanceMetricsTable,
-  InstanceTable,
-  OutboxMessageTable,
-  OutboxTable,
-  WorkspaceTable,
-} from './schema.js';
+import type { InstanceNotification } from './ports.js';
+import type { InstanceMetricsTable, InstanceTable, OutboxTable, WorkspaceTable } from './schema.js';
 import type {
   InstanceMetrics,
   InstancePhase,
@@ -104,37 +98,6 @@ export function metricsToColumns(
   metrics: InstanceMetrics,
 ): Insertable<InstanceMetricsTable> {
   return { instance_id: instanceId, metrics: writeJson(metrics) };
-}
-
-/** Where and as what a batch records outbox rows: its time, its writer and the revision it gives them. */
-export interface OutboxStamp {
-  createdAt: string;
-  replica: string;
-  revision: bigint;
-}
-
-/** All columns of a new `bridge_outbox` row: a notification recorded by the batch `stamp` describes. */
-export function notificationToColumns(n: InstanceNotification, stamp: OutboxStamp): Insertable<OutboxTable> {
-  return {
-    instance_id: n.instanceID,
-    owner_id: n.ownerID,
-    workspace_id: n.workspaceID,
-    created_at: stamp.createdAt,
-    replica: stamp.replica,
-    revision: stamp.revision,
-  };
-}
-
-/** All columns of a new `bridge_outbox_messages` row, as `notificationToColumns`. */
-export function messageToColumns(m: OutboxMessage, stamp: OutboxStamp): Insertable<OutboxMessageTable> {
-  return {
-    key: m.key,
-    channel: m.channel,
-    payload: m.payload,
-    created_at: stamp.createdAt,
-    replica: stamp.replica,
-    revision: stamp.revision,
-  };
 }
 
 /** Turns an outbox row into the notification it records. */

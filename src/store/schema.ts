@@ -92,7 +92,7 @@ export interface OutboxTable {
    * Changes with every write of the row (each batch writes its own); an acknowledgement removes the
    * row only at the revision it saw.
    */
-  revision: ColumnType<bigint, bigint | undefined, bigint>;
+  revision: ColumnType<bigint, never, never>;
 }
 
 /** `bridge_outbox_messages`: pending messages other than instance notifications, coalesced by key. */
@@ -106,7 +106,7 @@ export interface OutboxMessageTable {
   /** The replica that delivers it, as in `bridge_outbox`. */
   replica: string;
   /** As in `bridge_outbox`. */
-  revision: ColumnType<bigint, bigint | undefined, bigint>;
+  revision: ColumnType<bigint, never, never>;
 }
 
 /** `user_tokens`: written by the platform; the bridge only deletes an instance's tokens. */

@@ -1,14 +1,7 @@
 /** The prepared statements of the SQLite adapter (prepared once per connection, after migration). */
 import type { RunResult, Statement } from 'better-sqlite3';
 import type { Insertable } from 'kysely';
-import type {
-  InstanceMetricsTable,
-  InstanceTable,
-  OutboxMessageTable,
-  OutboxTable,
-  PrebuildTable,
-  WorkspaceTable,
-} from '../schema.js';
+import type { InstanceMetricsTable, InstanceTable, PrebuildTable, WorkspaceTable } from '../schema.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -53,6 +46,14 @@ interface KeysOfReplica {
   replica: string;
 }
 
+/** A batch's outbox rows: a JSON array of one array of values per row, and the columns all rows share. */
+interface OutboxRows {
+  rows: string;
+  created_at: string;
+  replica: string;
+  revision: bigint;
+}
+
 /** One outbox row to remove: its key (instance id or message key) and its replica. */
 interface OutboxKey {
   key: string;
@@ -71,12 +72,14 @@ export interface SqliteStatements {
   insertWorkspace: ColumnStatement<Insertable<WorkspaceTable>>;
   insertInstance: ColumnStatement<Insertable<InstanceTable>>;
   upsertMetrics: ColumnStatement<Insertable<InstanceMetricsTable>>;
-  upsertOutbox: ColumnStatement<Insertable<OutboxTable>>;
+  /** A batch's notification rows (see `OutboxRows`). */
+  upsertOutbox: ColumnStatement<OutboxRows>;
   /** An adopted instance's prebuild, inserted if absent. */
   insertPrebuild: ColumnStatement<Insertable<PrebuildTable>>;
   /** Bridge-owned prebuild columns, only when the stored version is not newer. */
   updatePrebuild: ColumnStatement<Insertable<PrebuildTable>>;
-  upsertMessage: ColumnStatement<Insertable<OutboxMessageTable>>;
+  /** A batch's message rows (see `OutboxRows`). */
+  upsertMessages: ColumnStatement<OutboxRows>;
   /** A user's tokens whose name starts with a prefix. */
   deleteTokens: ColumnStatement<{ user_id: string; name_prefix: string }>;
   /** Instance records for a JSON array of ids. */
@@ -122,12 +125,14 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
       `INSERT INTO workspace_instance_metrics (instance_id, metrics) VALUES (@instance_id, @metrics)
       ON CONFLICT (instance_id) DO UPDATE SET metrics = excluded.metrics`,
     ),
-    // Coalesced per instance: created_at keeps the oldest pending time so that delivery stays fair;
-    // the last writer delivers. Each rewrite takes its batch's revision (see `SqliteStoreAdapter`),
-    // so an acknowledgement of the older delivery leaves the row.
+    // All notifications of a batch in one statement (`rows`: [instance id, owner id, workspace id]
+    // arrays): a statement per row cost several times its row's own work. Coalesced per instance:
+    // created_at keeps the oldest pending time so that delivery stays fair; the last writer delivers.
+    // Each rewrite takes its batch's revision (see `SqliteStoreAdapter`), so an acknowledgement of the
+    // older delivery leaves the row. `WHERE true` keeps ON CONFLICT from parsing as a join constraint.
     upsertOutbox: prepare(
       `INSERT INTO bridge_outbox (instance_id, owner_id, workspace_id, created_at, replica, revision)
-      VALUES (@instance_id, @owner_id, @workspace_id, @created_at, @replica, @revision)
+      SELECT value ->> 0, value ->> 1, value ->> 2, @created_at, @replica, @revision FROM json_each(@rows) WHERE true
       ON CONFLICT (instance_id) DO UPDATE SET owner_id = excluded.owner_id, workspace_id = excluded.workspace_id,
         replica = excluded.replica, revision = excluded.revision`,
     ),
@@ -141,11 +146,12 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
         status_version = @status_version
       WHERE id = @id AND status_version <= @status_version`,
     ),
-    // Coalesced per key like upsertOutbox: the newest payload, the oldest pending time, the last
-    // writer, the batch's revision.
-    upsertMessage: prepare(
+    // All messages of a batch like upsertOutbox (`rows`: [key, channel, payload] arrays, in order),
+    // coalesced per key: a key repeated in the batch keeps its last message (rows are inserted in
+    // array order), the oldest pending time, the last writer and the batch's revision.
+    upsertMessages: prepare(
       `INSERT INTO bridge_outbox_messages (key, channel, payload, created_at, replica, revision)
-      VALUES (@key, @channel, @payload, @created_at, @replica, @revision)
+      SELECT value ->> 0, value ->> 1, value ->> 2, @created_at, @replica, @revision FROM json_each(@rows) WHERE true
       ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, payload = excluded.payload,
         replica = excluded.replica, revision = excluded.revision`,
     ),

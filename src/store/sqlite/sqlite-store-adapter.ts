@@ -11,13 +11,10 @@ import { splitResult } from '../batch-rules.js';
 import {
   instanceRecordFromColumns,
   instanceToColumns,
-  messageToColumns,
   metricsToColumns,
   notificationFromColumns,
-  notificationToColumns,
   workspaceToColumns,
   type InstanceRecordColumns,
-  type OutboxStamp,
 } from '../instance-columns.js';
 import { prebuildToColumns } from '../prebuild-columns.js';
 import { byRevision, claimOrphans } from '../outbox-queries.js';
@@ -94,12 +91,16 @@ export class SqliteStoreAdapter implements StoreAdapter {
         ? { createdAt: new Date().toISOString(), replica: options.replica, revision: this.#revision + 1n }
         : undefined;
       const applied = new Set<string>();
+      const outbox = stamp && new BatchOutbox(stamp);
       // IMMEDIATE takes the write lock up front, so the transaction cannot fail halfway on a busy upgrade.
       this.#db
         .transaction(() => {
           for (const write of writes) {
-            if (applyWrite(statements, write, stamp)) applied.add(write.row.id);
+            if (!applyWrite(statements, write)) continue;
+            applied.add(write.row.id);
+            outbox?.add(write);
           }
+          outbox?.write(statements);
         })
         .immediate();
       const result = splitResult(writes, applied);
@@ -246,10 +247,45 @@ export class SqliteStoreAdapter implements StoreAdapter {
   }
 }
 
-// Writes one instance and, only if its row was applied, everything else the write carries; tells
-// whether it was applied. Adoption inserts the workspace and instance only where absent; an existing
-// instance gets the versioned update. Every row binds the columns the shared mapping makes of it.
-function applyWrite(s: SqliteStatements, write: InstanceWrite, stamp: OutboxStamp | undefined): boolean {
+/** What all outbox rows of a batch share: their time, their writer and the batch's revision. */
+interface OutboxStamp {
+  createdAt: string;
+  replica: string;
+  revision: bigint;
+}
+
+/** The outbox rows of a batch's applied writes, written with one statement per table at its end. */
+class BatchOutbox {
+  readonly #stamp: OutboxStamp;
+  readonly #notifications: [string, string, string][] = [];
+  readonly #messages: [string, string, string][] = [];
+
+  constructor(stamp: OutboxStamp) {
+    this.#stamp = stamp;
+  }
+
+  add(write: InstanceWrite): void {
+    const { notify, messages } = write;
+    if (notify) this.#notifications.push([notify.instanceID, notify.ownerID, notify.workspaceID]);
+    for (const m of messages ?? []) this.#messages.push([m.key, m.channel, m.payload]);
+  }
+
+  write(s: SqliteStatements): void {
+    const { createdAt: created_at, replica, revision } = this.#stamp;
+    if (this.#notifications.length > 0) {
+      s.upsertOutbox.run({ rows: JSON.stringify(this.#notifications), created_at, replica, revision });
+    }
+    if (this.#messages.length > 0) {
+      s.upsertMessages.run({ rows: JSON.stringify(this.#messages), created_at, replica, revision });
+    }
+  }
+}
+
+// Writes one instance and, only if its row was applied, everything else the write carries but its
+// outbox rows; tells whether it was applied. Adoption inserts the workspace and instance only where
+// absent; an existing instance gets the versioned update. Every row binds the columns the shared
+// mapping makes of it.
+function applyWrite(s: SqliteStatements, write: InstanceWrite): boolean {
   const { adopt } = write;
   const row = instanceToColumns(write.row);
   if (adopt) s.insertWorkspace.run(workspaceToColumns(adopt.workspace));
@@ -258,21 +294,17 @@ function applyWrite(s: SqliteStatements, write: InstanceWrite, stamp: OutboxStam
     ? s.insertInstance.run(row).changes === 1 || s.updateInstance.run(row).changes === 1
     : s.updateInstance.run(row).changes === 1;
   if (!applied) return false;
-  applyDependents(s, write, stamp);
+  applyDependents(s, write);
   return true;
 }
 
 // The adopted prebuild goes in before the prebuild update, so that the update applies to it too.
-// Outbox rows only with a stamp (a batch written with the outbox on).
-function applyDependents(s: SqliteStatements, write: InstanceWrite, stamp: OutboxStamp | undefined): void {
-  const { row, metrics, adopt, prebuild, revokeTokens, notify, messages } = write;
+function applyDependents(s: SqliteStatements, write: InstanceWrite): void {
+  const { row, metrics, adopt, prebuild, revokeTokens } = write;
   if (metrics !== undefined) s.upsertMetrics.run(metricsToColumns(row.id, metrics));
   if (adopt?.prebuild) s.insertPrebuild.run(prebuildToColumns(adopt.prebuild));
   if (prebuild) s.updatePrebuild.run(prebuildToColumns(prebuild));
   if (revokeTokens) {
     s.deleteTokens.run({ user_id: revokeTokens.userId, name_prefix: revokeTokens.namePrefix });
   }
-  if (!stamp) return;
-  if (notify) s.upsertOutbox.run(notificationToColumns(notify, stamp));
-  for (const m of messages ?? []) s.upsertMessage.run(messageToColumns(m, stamp));
 }
