@@ -236,10 +236,7 @@ export class Notifier implements Service<NotifierState> {
   async #iterate(): Promise<boolean> {
     let ok = true;
     for (const tracker of this.#trackers()) {
-      if (!this.#pageDue(tracker)) continue;
-      // Delivered left-overs are acknowledged first: the next page would hand them out again.
-      ok = (await tracker.ack(true)) && ok;
-      ok = (await tracker.readPage(this.#queue)) && ok;
+      if (this.#pageDue(tracker)) ok = (await tracker.readPage(this.#queue)) && ok;
     }
     ok = (await this.#sendBatch()) && ok;
     for (const tracker of this.#trackers()) ok = (await tracker.ack(this.#state !== 'running')) && ok;

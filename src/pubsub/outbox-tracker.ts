@@ -171,8 +171,12 @@ export class OutboxTracker {
     return Math.max(0, this.#owedSince + this.#ackDelayMs - now);
   }
 
-  /** Reads the next page into the queue. Returns false (logged once per outage) if the outbox failed. */
+  /**
+   * Reads the next page into the queue, after acknowledging what was delivered (the page would hand
+   * those rows out again). Returns false (logged once per outage) if the outbox failed.
+   */
   async readPage(queue: NotificationQueue): Promise<boolean> {
+    if (!(await this.ack(true))) return false;
     let page: QueuedNotification[];
     try {
       this.#horizon ??= await this.#lane.horizon();
