@@ -44,6 +44,12 @@ export interface NotifierOptions {
   backoff?: BackoffOptions;
   /** Messages per publish call (and outbox ids per call). @default 1000 */
   maxBatch?: number;
+  /**
+   * Publish calls one round makes together, one after the other without waiting, while more than one
+   * batch is queued: the round trips overlap, so a busy event loop does not limit delivery to one
+   * batch per turn. @default 8
+   */
+  callsPerRound?: number;
   /** Metrics hook: called once per type present in each publish attempt. */
   onPublished?: (type: NotificationType, ok: boolean, count: number) => void;
   /** Channel of instance notifications. @default 'chan:workspace-instances' */
@@ -67,6 +73,7 @@ export class Notifier implements Service<NotifierState> {
   /** Outbox lanes: instance notifications and other messages; undefined without an outbox. */
   readonly #outbox: { instances: OutboxTracker; messages: OutboxTracker } | undefined;
   readonly #maxBatch: number;
+  readonly #callsPerRound: number;
   readonly #onPublished: NotifierOptions['onPublished'];
   readonly #instanceChannel: string;
   readonly #stopGraceMs: number;
@@ -85,6 +92,10 @@ export class Notifier implements Service<NotifierState> {
   constructor(options: NotifierOptions) {
     const maxBatch = options.maxBatch ?? 1000;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error('maxBatch must be a positive integer');
+    const callsPerRound = options.callsPerRound ?? 8;
+    if (!Number.isInteger(callsPerRound) || callsPerRound < 1) {
+      throw new Error('callsPerRound must be a positive integer');
+    }
     this.#publisher = options.publisher;
     this.#logger = options.logger;
     const outbox = options.outbox;
@@ -96,6 +107,7 @@ export class Notifier implements Service<NotifierState> {
       messages: new OutboxTracker(messageLane(outbox, replica), maxBatch, options.logger, outage, acks),
     };
     this.#maxBatch = maxBatch;
+    this.#callsPerRound = callsPerRound;
     this.#onPublished = options.onPublished;
     this.#instanceChannel = options.instanceChannel ?? CHANNELS.workspaceInstances;
     this.#stopGraceMs = options.stopGraceMs ?? 5_000;
@@ -265,25 +277,35 @@ export class Notifier implements Service<NotifierState> {
     });
   }
 
+  /**
+   * One round: up to `callsPerRound` batches, published by calls made together. The calls before the
+   * first failed one are delivered; that one and every later one go back to the queue, in order, so
+   * nothing is announced ahead of what was queued before it (a later call that did go through is sent
+   * again: at least once).
+   */
   async #publishBatch(span?: Span): Promise<boolean> {
-    const batch = this.#queue.take(this.#maxBatch);
-    span?.setAttribute('bridge.messages', batch.length);
-    this.#inflight = batch.length;
-    const revisions = await this.#revisionsOf(batch);
-    try {
-      await this.#publisher.publish(batch.map((entry) => this.#toMessage(entry)));
-    } catch (error: unknown) {
-      this.#queue.restore(batch);
-      this.#inflight = 0;
-      this.#publishOutage.failed(error, { pending: this.pending });
-      this.#report(batch, false);
-      return false;
-    }
+    const round = this.#queue.take(this.#maxBatch * this.#callsPerRound);
+    span?.setAttribute('bridge.messages', round.length);
+    this.#inflight = round.length;
+    const revisions = await this.#revisionsOf(round);
+    const batches: QueuedNotification[][] = [];
+    for (let i = 0; i < round.length; i += this.#maxBatch) batches.push(round.slice(i, i + this.#maxBatch));
+    const outcomes = await Promise.allSettled(
+      batches.map((batch) => this.#publisher.publish(batch.map((entry) => this.#toMessage(entry)))),
+    );
     this.#inflight = 0;
-    this.#publishOutage.recovered({ pending: this.pending });
-    this.#report(batch, true);
-    this.#delivered(batch, revisions);
-    return true;
+    const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
+    const delivered = failed === -1 ? round : batches.slice(0, failed).flat();
+    outcomes.forEach((outcome, i) => this.#report(batches[i] ?? [], outcome.status === 'fulfilled'));
+    this.#delivered(delivered, revisions);
+    if (failed === -1) {
+      this.#publishOutage.recovered({ pending: this.pending });
+      return true;
+    }
+    this.#queue.restore(batches.slice(failed).flat());
+    const error = (outcomes[failed] as PromiseRejectedResult).reason as unknown;
+    this.#publishOutage.failed(error, { pending: this.pending });
+    return false;
   }
 
   /**

@@ -16,7 +16,8 @@ export interface Publisher {
   readonly durable: boolean;
   /**
    * Publishes messages in order. Resolves once the backend accepted all of them; rejects (without
-   * partial retry) if any failed. Callers retry and coalesce; adapters do not.
+   * partial retry) if any failed. Callers retry and coalesce; adapters do not. Calls made one after
+   * the other, without waiting for the earlier ones to settle, are published in the order made.
    */
   publish(messages: readonly Message[]): Promise<void>;
   /** Subscribes to a channel. Resolves once the subscription is active; the result unsubscribes. */

@@ -244,6 +244,38 @@ describe('Notifier', () => {
     expect(published[0]).toEqual(['workspace-instance', false, 2]);
   });
 
+  it('publishes a deep queue in several calls at once; from the first failed call on, all go back in order', async () => {
+    const published: [string, boolean, number][] = [];
+    const { publisher, outbox, notifier } = gatedNotifier({
+      maxBatch: 2,
+      acknowledgements: { ackDelayMs: 0 },
+      onPublished: (type, ok, count) => published.push([type, ok, count]),
+    });
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    notifier.notifyInstances(ids.map(inst), outbox.record(...ids.map(inst)));
+    await notifier.start();
+    // All three calls are made before any of them settles.
+    const [first, second, third] = await Promise.all([0, 1, 2].map((i) => publisher.call(i)));
+    const idsOf = (call: Call | undefined) =>
+      call?.messages.map((m) => (JSON.parse(m.payload) as InstanceNotification).instanceID);
+    expect([first, second, third].map(idsOf)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    third?.settle();
+    first?.settle();
+    second?.settle(new Error('redis down'));
+    const retries = await Promise.all([3, 4].map((i) => publisher.call(i)));
+    // The failed call and the one after it (which went through) are sent again, in their order.
+    expect(retries.map(idsOf)).toEqual([['c', 'd'], ['e']]);
+    expect(outbox.acked).toEqual(['a', 'b']);
+    expect(published).toEqual([
+      ['workspace-instance', true, 2],
+      ['workspace-instance', false, 2],
+      ['workspace-instance', true, 1],
+    ]);
+    for (const call of retries) call.settle();
+    await outbox.whenEmpty();
+    expect(outbox.acked).toEqual(ids);
+  });
+
   it('keeps going when the metrics hook throws', async () => {
     const publisher = new GatedPublisher();
     const notifier = new Notifier({
@@ -274,9 +306,12 @@ describe('Notifier', () => {
     expect(notifier.pending).toBe(3);
   });
 
-  it('rejects a batch size below one', () => {
+  it('rejects a batch size or a number of calls per round below one', () => {
     expect(
       () => new Notifier({ publisher: new GatedPublisher(), logger: silentLogger(), maxBatch: 0 }),
     ).toThrow(/maxBatch/);
+    expect(
+      () => new Notifier({ publisher: new GatedPublisher(), logger: silentLogger(), callsPerRound: 0 }),
+    ).toThrow(/callsPerRound/);
   });
 });
