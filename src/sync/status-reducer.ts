@@ -131,7 +131,7 @@ export const reduceStatus: StatusReducer = (current, status, observedAt): Reduct
     startedTime: lifecycle.startedTime,
     stoppingTime: lifecycle.stoppingTime,
     stoppedTime: lifecycle.stoppedTime,
-    ideUrl: status.spec.url,
+    ideUrl: kept(before.ideUrl, status.spec.url),
     status: nextStatus(before.status, status, conditions),
     updatedAt: observedAt,
   };
