@@ -3,6 +3,7 @@
  * Names of the original bridge are kept; new metrics use the `gitpod_ws_manager_bridge_` prefix.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
+import { CounterTally } from './counter-tally.js';
 
 const P = 'gitpod_ws_manager_bridge_';
 
@@ -22,9 +23,16 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
   };
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Counted once or more per status: see counter-tally.ts. Each feeds its counter when collected.
+  const statusUpdatesTally = new CounterTally('workspace_cluster', 'known_instance');
+  const updateStartedTally = new CounterTally('workspace_cluster', 'workspace_instance_type');
+  const clusterMessagesTally = new CounterTally('workspace_cluster', 'source');
   return {
     registry,
     sources,
+    statusUpdatesTally,
+    updateStartedTally,
+    clusterMessagesTally,
     workspaceStartupTime: new Histogram({
       name: 'workspace_startup_time',
       help: 'Seconds from instance creation to its first RUNNING status',
@@ -56,6 +64,9 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       help: 'Status updates processed, by whether the instance is known to the database',
       labelNames: ['workspace_cluster', 'known_instance'] as const,
       registers,
+      collect() {
+        statusUpdatesTally.flushInto(this);
+      },
     }),
     staleStatusUpdatesTotal: new Counter({
       name: `${P}stale_status_updates_total`,
@@ -72,6 +83,9 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       help: 'Valid status updates received',
       labelNames: ['workspace_cluster', 'workspace_instance_type'] as const,
       registers,
+      collect() {
+        updateStartedTally.flushInto(this);
+      },
     }),
     updateCompletedSeconds: new Histogram({
       name: `${P}workspace_instance_update_completed_seconds`,
@@ -202,6 +216,9 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       help: 'Statuses received from ws-manager, by cluster and source (snapshot or stream)',
       labelNames: ['workspace_cluster', 'source'] as const,
       registers,
+      collect() {
+        clusterMessagesTally.flushInto(this);
+      },
     }),
   };
 }

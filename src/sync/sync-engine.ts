@@ -193,15 +193,12 @@ export class SyncEngine implements StatusSink, Service {
   }
 
   snapshot(cluster: string, statuses: readonly WorkspaceStatus[]): void {
-    this.#o.metrics.clusterMessagesTotal.inc(
-      { workspace_cluster: cluster, source: 'snapshot' },
-      statuses.length,
-    );
+    this.#o.metrics.clusterMessagesTally.add(cluster, 'snapshot', statuses.length);
     for (const status of statuses) this.#intake(cluster, status);
   }
 
   status(cluster: string, status: WorkspaceStatus): void {
-    this.#o.metrics.clusterMessagesTotal.inc({ workspace_cluster: cluster, source: 'stream' });
+    this.#o.metrics.clusterMessagesTally.add(cluster, 'stream');
     this.#intake(cluster, status);
   }
 
@@ -308,7 +305,7 @@ export class SyncEngine implements StatusSink, Service {
     }
     const status = checked.status;
     const type = workspaceTypeOf(status.spec.type);
-    this.#o.metrics.updateStartedTotal.inc({ workspace_cluster: cluster, workspace_instance_type: type });
+    this.#o.metrics.updateStartedTally.add(cluster, type);
     const now = Date.now();
     const queued: Queued = { status, observedAt: this.#observedAt(now), receivedAt: performance.now() };
     let entry = this.#entries.get(status.id);
@@ -339,7 +336,7 @@ export class SyncEngine implements StatusSink, Service {
   }
 
   #unknown(cluster: string, id: string): void {
-    this.#o.metrics.statusUpdatesTotal.inc({ workspace_cluster: cluster, known_instance: 'false' });
+    this.#o.metrics.statusUpdatesTally.add(cluster, 'false');
     this.#onceLog.debug(
       `unknown:${id}`,
       { cluster, instanceId: id },
@@ -351,7 +348,7 @@ export class SyncEngine implements StatusSink, Service {
     const record = entry.record;
     const id = record.row.id;
     const cluster = entry.cluster;
-    this.#o.metrics.statusUpdatesTotal.inc({ workspace_cluster: cluster, known_instance: 'true' });
+    this.#o.metrics.statusUpdatesTally.add(cluster, 'true');
     this.#reduceSpan.add();
     let reduction: Reduction;
     try {
