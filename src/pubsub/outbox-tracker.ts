@@ -251,25 +251,28 @@ export class OutboxTracker {
   }
 
   /**
-   * Acknowledges up to one page of delivered keys once they are due (or at once with `force`).
-   * Returns false (logged once per outage) on failure.
+   * Acknowledges delivered keys, a page per call, for as long as they are due (or all at once with
+   * `force`): a round of the notifier delivers several pages, and acknowledging fewer than it
+   * delivers would let the owed keys and their rows pile up while the stream is busy. Returns false
+   * (logged once per outage) on failure.
    */
   async ack(force = false): Promise<boolean> {
-    if (this.#toAck.size === 0 || (!force && this.ackDueIn() > 0)) return true;
-    const acks = new Map<string, bigint>();
-    for (const [key, revision] of this.#toAck) {
-      if (acks.size >= this.#pageSize) break;
-      acks.set(key, revision);
+    while (this.#toAck.size > 0 && (force || this.ackDueIn() === 0)) {
+      const acks = new Map<string, bigint>();
+      for (const [key, revision] of this.#toAck) {
+        if (acks.size >= this.#pageSize) break;
+        acks.set(key, revision);
+      }
+      try {
+        await this.#lane.ack(acks);
+      } catch (error: unknown) {
+        this.#outage.failed(error, { step: 'ack', lane: this.#lane.name });
+        return false;
+      }
+      for (const key of acks.keys()) this.#toAck.delete(key);
+      this.#owedSince = this.#toAck.size > 0 ? this.#now() : undefined;
+      this.#outage.recovered();
     }
-    try {
-      await this.#lane.ack(acks);
-    } catch (error: unknown) {
-      this.#outage.failed(error, { step: 'ack', lane: this.#lane.name });
-      return false;
-    }
-    for (const key of acks.keys()) this.#toAck.delete(key);
-    this.#owedSince = this.#toAck.size > 0 ? this.#now() : undefined;
-    this.#outage.recovered();
     return true;
   }
 }

@@ -276,6 +276,23 @@ describe('Notifier', () => {
     expect(outbox.acked).toEqual(ids);
   });
 
+  it('acknowledges every page a round delivered before the next round, not one page per round', async () => {
+    // Only a full page makes acknowledgements due here, never the delay.
+    const { publisher, outbox, notifier } = gatedNotifier({
+      maxBatch: 2,
+      acknowledgements: { ackDelayMs: 60_000 },
+    });
+    const first = ['a', 'b', 'c', 'd', 'e', 'f'];
+    notifier.notifyInstances(first.map(inst), outbox.record(...first.map(inst)));
+    await notifier.start();
+    const round = await Promise.all([0, 1, 2].map((i) => publisher.call(i)));
+    notifier.notifyInstances([inst('g')], outbox.record(inst('g')));
+    for (const call of round) call.settle();
+    const next = await publisher.call(3);
+    expect(outbox.acked).toEqual(first);
+    next.settle();
+  });
+
   it('keeps going when the metrics hook throws', async () => {
     const publisher = new GatedPublisher();
     const notifier = new Notifier({
