@@ -99,7 +99,8 @@ export class PostgresStoreAdapter implements StoreAdapter {
       text: WRITE_BATCH_SQL,
       values: [encodeBatch(writes, options.outbox), options.replica],
     });
-    return withRevision(splitResult(writes, new Set(result.rows.map((r) => r.id))), result.rows, options);
+    const split = splitResult(writes, new Set(result.rows.map((r) => r.id)));
+    return withRevision(split, result.rows[0]?.revision, options);
   }
 
   /** Replicas claim at the same time: each skips the rows another is claiming. */
@@ -166,7 +167,7 @@ export class PostgresStoreAdapter implements StoreAdapter {
     });
     const applied = new Set<string>();
     const held = new Set<string>();
-    let rows: { id: string; held: boolean; revision: bigint | null }[] = [];
+    let revision: bigint | null | undefined;
     if (candidates.length > 0) {
       const result = await this.#pool.query<{ id: string; held: boolean; revision: bigint | null }>({
         name: FENCED_WRITE_BATCH_STATEMENT,
@@ -179,26 +180,23 @@ export class PostgresStoreAdapter implements StoreAdapter {
           [...epochs.values()].map(String),
         ],
       });
-      rows = result.rows;
-      for (const row of rows) (row.held ? held : applied).add(row.id);
+      for (const row of result.rows) (row.held ? held : applied).add(row.id);
+      revision = result.rows.find((row) => !row.held)?.revision;
     }
     const fenced = writes.filter((w) => w.lease === undefined || !held.has(w.lease)).map((w) => w.row.id);
-    const split = splitResult(writes, applied, new Set(fenced));
-    return withRevision(
-      split,
-      rows.filter((r) => !r.held),
-      options,
-    );
+    return withRevision(splitResult(writes, applied, new Set(fenced)), revision, options);
   }
 }
 
-/** The result with the revision the batch's outbox rows took (every applied row carries it). */
+/**
+ * The result with the revision the batch's outbox rows took: that of any applied row (every one
+ * carries the transaction's); undefined or null when none was applied.
+ */
 function withRevision(
   result: BatchResult,
-  applied: readonly { revision: bigint | null }[],
+  revision: bigint | null | undefined,
   options: BatchOptions,
 ): BatchResult {
-  const revision = applied[0]?.revision;
   if (options.outbox && revision !== undefined && revision !== null) result.revision = readBigint(revision);
   return result;
 }
