@@ -99,8 +99,12 @@ function batches(first: number, count: number): InstanceWrite[][] {
     const writes: InstanceWrite[] = [];
     for (let k = 0; k < BATCH; k++) {
       const i = offset + k;
+      // The phase of the instance's previous write (the seeded row's before round 11), as the engine
+      // passes it.
+      const previousRound = round - INSTANCES / BATCH;
       writes.push({
         row: row(i, round),
+        previousPhase: previousRound > 0 ? 'running' : 'pending',
         notify: { instanceID: `inst-${i}`, ownerID: `user-${i % 500}`, workspaceID: `ws-${i}` },
       });
     }

@@ -22,6 +22,13 @@ import type {
 export interface InstanceWrite {
   /** The complete next row. Only the bridge-owned columns are written for an existing row. */
   row: InstanceRow;
+  /**
+   * The phase of the row this write follows (the writer's previous row), when it knows one. A hint,
+   * never trusted: with the same phase as `row`, SQLite first tries an update that leaves the phase
+   * column alone, which applies only where the stored row still has that phase, and otherwise runs
+   * the full update. A wrong or missing hint costs at most one statement.
+   */
+  previousPhase?: InstancePhase;
   /** The complete, already merged metrics value to store, or undefined to leave the metrics row alone. */
   metrics?: InstanceMetrics;
   /**

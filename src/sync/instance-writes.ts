@@ -74,6 +74,7 @@ export function statusChange(
     pending: {
       write: {
         row,
+        previousPhase: record.row.phase,
         metrics: change.metrics,
         adopt,
         notify: { ownerID: ownerOf(change.owner, record), instanceID: row.id, workspaceID: row.workspaceId },
@@ -109,6 +110,7 @@ export function stopChange(
     pending: {
       write: {
         row: stopped,
+        previousPhase: record.row.phase,
         adopt: write.adopt,
         notify: { ownerID: record.ownerId, instanceID: stopped.id, workspaceID: stopped.workspaceId },
         prebuild,

@@ -91,6 +91,8 @@ function fold(older: PendingWrite, newer: PendingWrite): PendingWrite {
   return {
     write: {
       row: n.row,
+      // The older write's hint: the newer one names the older row, which is folded away unwritten.
+      previousPhase: o.previousPhase,
       metrics: n.metrics ?? o.metrics,
       adopt: o.adopt ?? n.adopt,
       notify: n.notify,

@@ -222,6 +222,38 @@ for (const kind of DATABASES) {
         expect(record?.row.creationTime).toBe(T0);
       });
 
+      it('writes the phase whatever the previous-phase hint says, and the rest of the row with it', async () => {
+        await seed(['wrong-hint', 'right-hint', 'stale', 'leaving']);
+        const running = (id: string, version: bigint, message: string) =>
+          runningRow(id, version, { status: { conditions: { deployed: true }, message } });
+        // Seeded as pending; 'right-hint' and 'stale' are running after this batch, the others not.
+        await store.writeBatch(
+          [write(running('right-hint', 1n, 'first')), write(running('stale', 5n, 'first'))],
+          OUTBOX_OFF,
+        );
+
+        const result = await store.writeBatch(
+          [
+            write(running('wrong-hint', 2n, 'second'), { previousPhase: 'running' }),
+            write(running('right-hint', 2n, 'second'), { previousPhase: 'running' }),
+            write(running('stale', 4n, 'second'), { previousPhase: 'running' }),
+            write(runningRow('leaving', 2n, { phase: 'stopping' }), { previousPhase: 'pending' }),
+          ],
+          OUTBOX_OFF,
+        );
+
+        expect(result).toEqual({
+          applied: ['wrong-hint', 'right-hint', 'leaving'],
+          conflicted: ['stale'],
+          fenced: [],
+        });
+        const loaded = await store.loadInstances(['wrong-hint', 'right-hint', 'stale', 'leaving']);
+        expect(loaded.get('wrong-hint')?.row).toEqual(running('wrong-hint', 2n, 'second'));
+        expect(loaded.get('right-hint')?.row).toEqual(running('right-hint', 2n, 'second'));
+        expect(loaded.get('stale')?.row).toEqual(running('stale', 5n, 'first'));
+        expect(loaded.get('leaving')?.row).toEqual(runningRow('leaving', 2n, { phase: 'stopping' }));
+      });
+
       it('writes only the bridge-owned columns of an existing row', async () => {
         await seed(['i-1']);
         const next = runningRow('i-1', 1n, {

@@ -122,6 +122,7 @@ describe('stopChange', () => {
     );
     expect(pending.write.notify).toEqual({ ownerID: 'user-1', instanceID: 'inst-1', workspaceID: 'ws-pb' });
     expect(pending.write.revokeTokens).toEqual({ userId: 'user-1', namePrefix: 'inst-1-' });
+    expect(pending.write.previousPhase).toBe('running');
   });
 
   it('leaves a finished prebuild alone', () => {
@@ -151,6 +152,9 @@ describe('statusChange', () => {
     };
     const fromStatus = statusChange(current, { ...change, owner: 'user-wsman' }, undefined);
     expect(fromStatus.pending.write.notify.ownerID).toBe('user-wsman');
+    // The phase the write follows: the store's hint for leaving an unchanged phase alone.
+    expect(fromStatus.pending.write.previousPhase).toBe(current.row.phase);
+    expect(fromStatus.pending.write.row.phase).toBe('creating');
     expect(fromStatus.record.metrics).toEqual({ image: { totalSize: 1 } });
     expect(statusChange(current, { ...change, owner: '' }, undefined).pending.write.notify.ownerID).toBe(
       'user-1',

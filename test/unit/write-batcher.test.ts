@@ -97,6 +97,17 @@ describe('WriteBatcher', () => {
     expect(committed).toEqual(['a@3', 'b@1']);
   });
 
+  it("keeps the first folded write's previous phase: the rows after it were never stored", async () => {
+    const { store, batcher } = setup();
+    batcher.submit(pending('a', 1n, { previousPhase: 'creating' }));
+    batcher.submit(pending('a', 2n, { previousPhase: 'running' }));
+    batcher.submit(pending('a', 3n, { previousPhase: 'running' }));
+    await batcher.whenIdle();
+    expect(store.batches.flat().map((w) => [w.row.statusVersion, w.previousPhase])).toEqual([
+      [3n, 'creating'],
+    ]);
+  });
+
   it('splits into batches of at most maxBatchSize', async () => {
     const { store, batcher } = setup(3);
     for (let i = 0; i < 8; i++) batcher.submit(pending(`i${i}`, 1n));

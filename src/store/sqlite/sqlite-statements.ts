@@ -69,6 +69,8 @@ interface OutboxKeysAt extends KeysOfReplica {
 export interface SqliteStatements {
   /** Bridge-owned columns, only when the stored version is not newer. */
   updateInstance: ColumnStatement<Insertable<InstanceTable>>;
+  /** The same but the phase, only where the stored row already has the row's phase. */
+  updateInstanceSamePhase: ColumnStatement<Insertable<InstanceTable>>;
   insertWorkspace: ColumnStatement<Insertable<WorkspaceTable>>;
   insertInstance: ColumnStatement<Insertable<InstanceTable>>;
   upsertMetrics: ColumnStatement<Insertable<InstanceMetricsTable>>;
@@ -109,6 +111,14 @@ export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
         deployed_time = @deployed_time, started_time = @started_time, stopping_time = @stopping_time,
         stopped_time = @stopped_time, ide_url = @ide_url, status = @status, updated_at = @updated_at
       WHERE id = @id AND status_version <= @status_version`,
+    ),
+    // Naming `phase` in SET makes SQLite rewrite the row's entry in the (cluster_name, phase) index
+    // and evaluate the column's CHECK on every update, whether or not the value changes.
+    updateInstanceSamePhase: prepare(
+      `UPDATE workspace_instances SET status_version = @status_version,
+        deployed_time = @deployed_time, started_time = @started_time, stopping_time = @stopping_time,
+        stopped_time = @stopped_time, ide_url = @ide_url, status = @status, updated_at = @updated_at
+      WHERE id = @id AND status_version <= @status_version AND phase = @phase`,
     ),
     insertWorkspace: prepare(
       `INSERT INTO workspaces (id, owner_id, type, project_id, organization_id, created_at)
