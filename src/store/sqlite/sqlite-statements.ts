@@ -102,22 +102,23 @@ export interface SqliteStatements {
   latestRevision: ColumnStatement<Record<string, never>>;
 }
 
+/** The bridge-owned instance columns an update sets, but the phase (both instance updates share them). */
+const INSTANCE_COLUMNS_BUT_PHASE = `status_version = @status_version, deployed_time = @deployed_time,
+  started_time = @started_time, stopping_time = @stopping_time, stopped_time = @stopped_time,
+  ide_url = @ide_url, status = @status, updated_at = @updated_at`;
+
 /** Prepares the statements. Throws when the schema is missing (call `migrate()` first). */
 export function prepareSqliteStatements(db: SqliteDatabase): SqliteStatements {
   const prepare = <T extends object>(sql: string): ColumnStatement<T> => new ColumnStatement<T>(db, sql);
   return {
     updateInstance: prepare(
-      `UPDATE workspace_instances SET phase = @phase, status_version = @status_version,
-        deployed_time = @deployed_time, started_time = @started_time, stopping_time = @stopping_time,
-        stopped_time = @stopped_time, ide_url = @ide_url, status = @status, updated_at = @updated_at
+      `UPDATE workspace_instances SET phase = @phase, ${INSTANCE_COLUMNS_BUT_PHASE}
       WHERE id = @id AND status_version <= @status_version`,
     ),
     // Naming `phase` in SET makes SQLite rewrite the row's entry in the (cluster_name, phase) index
     // and evaluate the column's CHECK on every update, whether or not the value changes.
     updateInstanceSamePhase: prepare(
-      `UPDATE workspace_instances SET status_version = @status_version,
-        deployed_time = @deployed_time, started_time = @started_time, stopping_time = @stopping_time,
-        stopped_time = @stopped_time, ide_url = @ide_url, status = @status, updated_at = @updated_at
+      `UPDATE workspace_instances SET ${INSTANCE_COLUMNS_BUT_PHASE}
       WHERE id = @id AND status_version <= @status_version AND phase = @phase`,
     ),
     insertWorkspace: prepare(
