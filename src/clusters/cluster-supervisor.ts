@@ -166,6 +166,10 @@ export class ClusterSupervisor {
         snapshotDeadlineMs: this.#o.unaryDeadlineMs,
         onState: (state) => this.#stateGauge(name, state),
         onReconnect: () => this.#o.metrics.clusterReconnectsTotal.inc({ workspace_cluster: name }),
+        onHeld: (ms) => {
+          this.#o.metrics.clusterStreamHoldsTotal.inc({ workspace_cluster: name });
+          this.#o.metrics.clusterStreamHeldSeconds.inc({ workspace_cluster: name }, ms / 1000);
+        },
       });
       // Throws at once for unusable TLS material; the stream itself runs in the background.
       void subscriber

@@ -29,6 +29,7 @@ export class ClusterActivity {
         this.#last.set(cluster, this.#now());
         sink.status(cluster, status);
       },
+      backpressure: () => sink.backpressure?.(),
     };
   }
 }

@@ -211,6 +211,18 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
       labelNames: ['workspace_cluster'] as const,
       registers,
     }),
+    clusterStreamHoldsTotal: new Counter({
+      name: `${P}cluster_stream_holds_total`,
+      help: 'Times a cluster stream was paused because the bridge had too many writes and reads outstanding',
+      labelNames: ['workspace_cluster'] as const,
+      registers,
+    }),
+    clusterStreamHeldSeconds: new Counter({
+      name: `${P}cluster_stream_held_seconds_total`,
+      help: 'Time cluster streams spent paused for the backlog, counted when each pause ends',
+      labelNames: ['workspace_cluster'] as const,
+      registers,
+    }),
     clusterMessagesTotal: new Counter({
       name: `${P}cluster_messages_total`,
       help: 'Statuses received from ws-manager, by cluster and source (snapshot or stream)',

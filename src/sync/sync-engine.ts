@@ -98,6 +98,14 @@ export interface SyncEngineOptions {
   now?: () => Date;
   /** Spans for reductions and commits. @default off */
   tracing?: Tracing;
+  /**
+   * Backlog (writes queued or in flight, and rows being read) at which the streams are held back
+   * until it has fallen to half. Writes fold per instance, so without a limit the backlog is
+   * bounded by the instances held, and a database slower than the streams keeps up by writing each
+   * instance's latest row once; a limit below that bounds memory instead and gives up some of the
+   * folding (decision 51). @default no limit
+   */
+  maxBacklog?: number;
 }
 
 /** Applies ws-manager statuses to the store. Implements StatusSink for cluster subscribers. */
@@ -115,11 +123,14 @@ export class SyncEngine implements StatusSink, Service {
   #isoAt = 0;
   #iso = '';
   readonly #reduceSpan: TurnSpan;
+  readonly #maxBacklog: number;
+  #reliefWaiters: (() => void)[] = [];
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#prebuilds = options.prebuilds ?? { stoppedPrebuildStatuses: false };
+    this.#maxBacklog = options.maxBacklog ?? Infinity;
     this.#onceLog = new OnceLog(options.logger);
     this.#reduceSpan = new TurnSpan(
       options.tracing ?? disabledTracing(),
@@ -131,7 +142,10 @@ export class SyncEngine implements StatusSink, Service {
       store: options.store,
       logger: options.logger,
       backoff: options.backoff,
-      onLoaded: (results) => this.#onLoaded(results),
+      onLoaded: (results) => {
+        this.#onLoaded(results);
+        this.#relieve();
+      },
       onError: () => options.metrics.dbLoadErrorsTotal.inc(),
     });
     this.#batcher = new WriteBatcher({
@@ -150,6 +164,7 @@ export class SyncEngine implements StatusSink, Service {
       onConflicted: (writes) => this.#onConflicted(writes),
       onFenced: (writes) => this.#onFenced(writes),
       onRejected: (write, error) => this.#onRejected(write, error),
+      onProgress: () => this.#relieve(),
     });
   }
 
@@ -180,6 +195,31 @@ export class SyncEngine implements StatusSink, Service {
   /** Instances with reduced changes not yet committed. */
   get dirty(): number {
     return this.#batcher.dirty;
+  }
+
+  /** Work taken in but not through: writes queued or in flight, and rows waiting to be read. */
+  get backlog(): number {
+    return this.#batcher.dirty + this.#loader.queued;
+  }
+
+  /**
+   * Flow control for the streams, asked after each status: undefined while the backlog is under
+   * `maxBacklog`; beyond it, a promise that resolves once the backlog has fallen to half of it (or
+   * the engine stopped). A stream takes nothing more until then, so a database slower than its
+   * clusters leaves their statuses in the sockets (HTTP/2 flow control) instead of on the heap.
+   */
+  backpressure(): Promise<void> | undefined {
+    if (this.#state === 'stopped' || this.backlog < this.#maxBacklog) return undefined;
+    return new Promise((resolve) => this.#reliefWaiters.push(resolve));
+  }
+
+  /** Releases the streams held back once the backlog is down to half its limit. */
+  #relieve(): void {
+    if (this.#reliefWaiters.length === 0) return;
+    if (this.#state !== 'stopped' && this.backlog > this.#maxBacklog / 2) return;
+    const waiters = this.#reliefWaiters;
+    this.#reliefWaiters = [];
+    for (const release of waiters) release();
   }
 
   /** Phase of every tracked instance (progress display). */
@@ -284,6 +324,7 @@ export class SyncEngine implements StatusSink, Service {
       for (const item of entry.queue) if ('stop' in item) item.settle(false);
       entry.queue = entry.queue.filter((item) => !('stop' in item));
     }
+    this.#relieve();
     return Promise.resolve();
   }
 

@@ -63,6 +63,11 @@ export interface WriteBatcherOptions {
   onRejected: (write: PendingWrite, error: unknown) => void;
   /** A span per transaction. @default off */
   tracing?: Tracing;
+  /**
+   * Called whenever writes have left the queue and the flight (committed, refused, conflicted,
+   * fenced, discarded or given up), once `dirty` counts them no more.
+   */
+  onProgress?: () => void;
 }
 
 /** Messages of both writes, one per key, a newer one replacing the older in its place at the back. */
@@ -194,6 +199,7 @@ export class WriteBatcher {
     settleAll(dropped, false);
     this.#checkSettled();
     this.#releaseIdle();
+    if (dropped.length > 0) this.#o.onProgress?.();
   }
 
   /** Resolves once nothing is queued or in flight. */
@@ -214,6 +220,7 @@ export class WriteBatcher {
     this.#pending.clear();
     this.#checkSettled();
     this.#releaseIdle();
+    this.#o.onProgress?.();
   }
 
   #checkSettled(): void {
@@ -261,6 +268,7 @@ export class WriteBatcher {
         } finally {
           for (const p of batch) this.#inFlight.delete(p.write.row.id);
           this.#checkSettled();
+          this.#o.onProgress?.();
         }
       }
     } finally {

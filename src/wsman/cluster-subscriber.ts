@@ -3,7 +3,8 @@
  * what arrives, then takes the GetWorkspaces snapshot, hands the snapshot to the sink and then the
  * buffered statuses, then streams. Versions make the overlap safe; nothing that changes between the
  * snapshot and the subscription is lost. Failures reconnect with capped exponential backoff and full
- * jitter; a stream that stayed healthy for a while resets the backoff.
+ * jitter; a stream that stayed healthy for a while resets the backoff. While the sink asks it to wait
+ * (its backlog is full), the stream is paused and the ws-manager is held back by HTTP/2 flow control.
  */
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { SubscribeResponse, WorkspaceStatus } from '../generated/wsman/core.js';
@@ -24,6 +25,11 @@ export interface StatusSink {
   snapshot(cluster: string, statuses: readonly WorkspaceStatus[]): void;
   /** One status from the stream. */
   status(cluster: string, status: WorkspaceStatus): void;
+  /**
+   * Flow control, asked after each stream status: undefined to go on, or a promise to wait for
+   * before the stream delivers more. Must not reject. Optional: without it streams never wait.
+   */
+  backpressure?(): Promise<void> | undefined;
 }
 
 export const SUBSCRIBER_STATES = [
@@ -59,6 +65,8 @@ export interface ClusterSubscriberOptions {
   onReconnect?: (attempt: number, delayMs: number, error: string | undefined) => void;
   /** Spans for resyncs and stream batches, continuing a ws-manager's trace context. */
   tracing?: Tracing;
+  /** Called each time the stream resumes after waiting for the sink, with how long it waited. */
+  onHeld?: (ms: number) => void;
 }
 
 /** One cluster's stream. `start()` and `stop()` are idempotent. */
@@ -153,10 +161,23 @@ export class ClusterSubscriber implements Service<SubscriberState> {
     try {
       const buffer: SubscribeResponse[] = [];
       let live = false;
+      let held = false;
       stream.on('data', (res: SubscribeResponse) => {
         if (!res.status) return;
         if (live) this.#deliver(res.status, res.header);
         else buffer.push(res);
+        if (held) return;
+        const relief = this.#o.sink.backpressure?.();
+        if (relief === undefined) return;
+        // Paused, the stream stops reading: HTTP/2 flow control then holds the ws-manager back.
+        held = true;
+        stream.pause();
+        const since = performance.now();
+        void relief.then(() => {
+          held = false;
+          this.#o.onHeld?.(performance.now() - since);
+          stream.resume();
+        });
       });
       const ended = streamEnd(stream);
       await Promise.race([headersOrTimeout(stream, this.#o.subscribeSettleMs ?? 250), ended]);

@@ -27,7 +27,7 @@ export interface EngineHarness {
 /** Opens a fresh database of `kind`, migrates it and builds an engine on it. */
 export async function engineHarness(
   kind: DatabaseKind,
-  options: { adoptUnknown?: boolean; store?: (store: Store) => Store } = {},
+  options: { adoptUnknown?: boolean; store?: (store: Store) => Store; maxBacklog?: number } = {},
 ): Promise<EngineHarness> {
   const db = await createTestDatabase(kind);
   const real = await openStore(db.url, { logger: silentLogger() });
@@ -47,6 +47,7 @@ export async function engineHarness(
     logger: silentLogger(),
     metrics,
     adoptUnknown: options.adoptUnknown ?? false,
+    maxBacklog: options.maxBacklog,
     backoff: { initialMs: 5, maxMs: 50, factor: 2 },
   });
   await engine.start();
