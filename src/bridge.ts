@@ -182,6 +182,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
     : undefined;
   const engine = new SyncEngine({
     store,
+    maxBacklog: config.maxBacklog,
     notify: (committed) => {
       notifier.notifyMessages(committed.messages, committed.revision);
       notifier.notifyInstances(committed.instances, committed.revision);

@@ -89,6 +89,11 @@ export interface BridgeConfig {
    */
   stoppedPrebuildStatuses: boolean;
   /** @default 60 s */ clusterReconcileIntervalMs: number;
+  /**
+   * Writes queued or in flight plus instance rows being read at which the cluster streams pause
+   * until half of them are done (`BRIDGE_MAX_BACKLOG`). @default undefined: no limit
+   */
+  maxBacklog: number | undefined;
   /** This process among the replicas sharing one PostgreSQL (`BRIDGE_REPLICA_ID`). @default host name + pid */
   replicaId: string;
   /** How long a cluster lease lasts without renewal; renewed every third of it. @default 15 s */

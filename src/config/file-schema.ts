@@ -44,6 +44,7 @@ export const configFileSchema = z.strictObject({
   controllerIntervalSeconds: seconds.optional(),
   controllerMaxDisconnectSeconds: seconds.optional(),
   clusterLeaseSeconds: seconds.optional(),
+  maxBacklog: z.number().int().positive().optional(),
   timeouts: z
     .strictObject({
       preparingPhaseSeconds: seconds,

@@ -86,6 +86,17 @@ function seconds(env: Env, name: string, fromFile: number | undefined, fallback:
   return parseSetting({ value: raw, source: envVar(name) }, positiveDuration);
 }
 
+/** A whole number >= 1 from the environment, else the file's (undefined when neither sets it). */
+function count(env: Env, name: string, fromFile: number | undefined): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fromFile;
+  return parseSetting({ value: raw, source: envVar(name) }, (value) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`must be a whole number >= 1, not "${value}"`);
+    return n;
+  });
+}
+
 /** The phase timeouts: file keys `timeouts.<x>PhaseSeconds`, env `TIMEOUTS_<X>_PHASE_SECONDS`. */
 function phaseTimeouts(env: Env, file: ConfigFile): BridgeConfig['timeouts'] {
   const t = file.timeouts ?? {};
@@ -203,6 +214,7 @@ export function loadConfig(
     timeouts: phaseTimeouts(env, file),
     replicaId: env.BRIDGE_REPLICA_ID || `${hostname()}-${process.pid}`,
     clusterLeaseMs: seconds(env, 'CLUSTER_LEASE_SECONDS', file.clusterLeaseSeconds, 15),
+    maxBacklog: count(env, 'BRIDGE_MAX_BACKLOG', file.maxBacklog),
     http: optional(flagOrEnv(flags.httpAddr, '--http-addr', env, 'BRIDGE_HTTP_ADDR'), parseHostPort) ?? {
       host: '127.0.0.1',
       port: 9500,

@@ -106,6 +106,7 @@ describe('loadConfig', () => {
     expect(c.stoppedPrebuildStatuses).toBe(false);
     expect(c.installation).toBe('default');
     expect(c.clusterLeaseMs).toBe(15_000);
+    expect(c.maxBacklog).toBeUndefined();
     expect(c.replicaId).toBe(`${hostname()}-${process.pid}`);
     expect(Object.isFrozen(c) && Object.isFrozen(c.wsman.backoff)).toBe(true);
   });
@@ -191,6 +192,15 @@ describe('loadConfig', () => {
     );
     expect(withFlags.redisUrl).toBe('redis://flag:2');
     expect(withFlags.staticClusters.map((s) => s.name)).toEqual(['eu70', 'b']);
+  });
+
+  it('takes the backlog limit from the file, then from the environment', () => {
+    const path = file({ maxBacklog: 5000 });
+    expect(loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path }).maxBacklog).toBe(5000);
+    expect(loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path, BRIDGE_MAX_BACKLOG: '800' }).maxBacklog).toBe(800);
+    expect(() => loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: file({ maxBacklog: 0.5 }) })).toThrow(
+      /maxBacklog/,
+    );
   });
 
   it('reads TLS files of static clusters as base64 PEM, relative to the working directory', () => {
@@ -309,6 +319,18 @@ describe('loadConfig', () => {
       'CONTROLLER_INTERVAL_SECONDS: invalid duration "often": use a number with ms, s, m or h (e.g. "30s")',
     ],
     ['a zero interval', {}, { CONTROLLER_INTERVAL_SECONDS: '0' }, 'CONTROLLER_INTERVAL_SECONDS: must be > 0'],
+    [
+      'a backlog limit that is not a count',
+      {},
+      { BRIDGE_MAX_BACKLOG: '1e3x' },
+      'BRIDGE_MAX_BACKLOG: must be a whole number >= 1, not "1e3x"',
+    ],
+    [
+      'a zero backlog limit',
+      {},
+      { BRIDGE_MAX_BACKLOG: '0' },
+      'BRIDGE_MAX_BACKLOG: must be a whole number >= 1, not "0"',
+    ],
     [
       'an address from env',
       {},
