@@ -6,7 +6,8 @@
  * Environment: BENCH_DBS=sqlite,postgres  BENCH_SCENARIOS=throughput,latency,memory,storm,replicas
  * BENCH_RUNS=3  BENCH_UPDATES=200000 (throughput)  BENCH_WORKSPACES=10000 (throughput, latency)
  * BENCH_MEMORY_WORKSPACES=100000  BENCH_REDIS=1 (publish to Redis when the services script provides it)
- * STORM_CLUSTERS=50  STORM_WORKSPACES=1000  BENCH_LATENCY_WARMUP_MS=2000  BENCH_NODE_FLAGS="--flag …".
+ * STORM_CLUSTERS=50  STORM_WORKSPACES=1000  BENCH_LATENCY_WARMUP_MS=2000  BENCH_NODE_FLAGS="--flag …"
+ * BRIDGE_MAX_BACKLOG (the bridge's own setting, passed on).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -97,7 +98,8 @@ async function openBridge(
       demo: false,
       clusterServiceAddr: '127.0.0.1:0',
     },
-    {},
+    // The one setting a run may take from the environment: the backlog at which streams pause.
+    { BRIDGE_MAX_BACKLOG: env.BRIDGE_MAX_BACKLOG },
   );
   return createBridge(config, { logger: silentLogger(), probe, http: false });
 }
@@ -143,7 +145,15 @@ async function batchFigures(bridge: Bridge): Promise<Record<string, number>> {
   const values = (await bridge.metrics.dbBatchRows.get()).values;
   const sum = values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
   const count = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-  return { batches: count, rows_per_batch: count > 0 ? Math.round(sum / count) : 0 };
+  const sumOf = async (metric: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> =>
+    (await metric.get()).values.reduce((total, v) => total + v.value, 0);
+  return {
+    batches: count,
+    rows_per_batch: count > 0 ? Math.round(sum / count) : 0,
+    // Times the streams paused for a full backlog, and for how long in all.
+    stream_holds: await sumOf(bridge.metrics.clusterStreamHoldsTotal),
+    stream_held_s: Number((await sumOf(bridge.metrics.clusterStreamHeldSeconds)).toFixed(2)),
+  };
 }
 
 /** One streaming run: the simulator drives `s`, the bridge writes it. */
