@@ -24,3 +24,13 @@ export class InvalidDatabaseUrlError extends CodedError<'INVALID_DATABASE_URL'> 
     super('INVALID_DATABASE_URL', message);
   }
 }
+
+/**
+ * The SQLite writer thread ended (crashed or closed) before it answered a batch, which may or may not
+ * have committed. Transient: the batch is retried (its writes are versioned, so a repeat is harmless).
+ */
+export class WriterThreadExitedError extends CodedError<'SQLITE_WRITER_EXITED'> {
+  constructor(exitCode: number) {
+    super('SQLITE_WRITER_EXITED', `the SQLite writer thread exited (code ${exitCode}) before answering`);
+  }
+}

@@ -2,7 +2,7 @@
  * Which database errors mean "not now" (unreachable, busy, shutting down: retry later) rather than
  * "not this" (the statement itself is refused: retrying the same rows cannot help).
  */
-import { StoreClosedError } from './errors.js';
+import { StoreClosedError, WriterThreadExitedError } from './errors.js';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -21,7 +21,7 @@ function codeOf(error: unknown): string {
 
 /** SQLite: busy/locked files, I/O trouble, a full disk or a closed handle. */
 export function isTransientSqliteError(error: unknown): boolean {
-  if (error instanceof StoreClosedError) return true;
+  if (error instanceof StoreClosedError || error instanceof WriterThreadExitedError) return true;
   const code = codeOf(error);
   return /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL|READONLY)/.test(code);
 }

@@ -18,12 +18,13 @@ export interface SqliteStoreOptions extends SqliteDatabaseOptions {
  * does not claim the file (`claimSoleWriter`); it has no leases.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions): Store {
-  const database = openSqliteDatabase(path, options);
+  const { logger, ...settings } = options;
+  const database = openSqliteDatabase(path, settings);
   const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
   return new KyselyStore({
     db,
-    adapter: new SqliteStoreAdapter(database, db, path),
+    adapter: new SqliteStoreAdapter(database, db, path, settings),
     coordination: new SqliteLockFile(path),
-    logger: options.logger,
+    logger,
   });
 }
