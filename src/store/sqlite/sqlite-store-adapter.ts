@@ -84,8 +84,16 @@ export class SqliteStoreAdapter implements StoreAdapter {
     await this.#checkpointer?.close();
   }
 
+  /**
+   * Read on this thread's connection even for a file: a read never invalidates the writer's page
+   * cache, and it saves the round trip to the writer thread (about 80 µs of CPU when that thread sleeps).
+   */
   async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
-    return this.#hot('loadInstances', [ids]);
+    return this.#exclusive(async () => {
+      await this.#ready();
+      this.#local ??= new SqliteHotPath(this.#db);
+      return this.#local.loadInstances(ids);
+    });
   }
 
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
