@@ -1,8 +1,9 @@
 /**
  * The SQLite statements the sync engine and the outbox run all the time, over cached statements and
  * synchronously: instance reads, batch writes, outbox revisions and acknowledgements. For a database
- * file they run on the writer thread (`sqlite-writer.ts`), whose connection is then the only one that
- * writes the hot tables and so keeps its page cache; for ':memory:' they run in the caller's thread.
+ * file the adapter runs them on the writer thread (`sqlite-writer.ts`), whose connection is then the
+ * only one that writes the hot tables and so keeps its page cache, but the instance reads, which it
+ * runs on its own connection; for ':memory:' everything runs in the caller's thread.
  */
 import type { Selectable } from 'kysely';
 import { byRevision } from '../outbox-queries.js';

@@ -1,6 +1,6 @@
 /**
- * Runs a SQLite file's hot path (`SqliteHotPath`: batch transactions, instance reads, outbox revisions
- * and acknowledgements) on a worker thread with a connection of its own, so that the statements, the
+ * Runs a SQLite file's hot path (`SqliteHotPath`: batch transactions, outbox revisions and
+ * acknowledgements) on a worker thread with a connection of its own, so that the statements, the
  * commits and the pages SQLite writes for them (about 30 µs of CPU per status at full speed,
  * bench/README.md's ninth round) leave the event loop: the stream's thread decodes and reduces the
  * next statuses meanwhile. Arguments and results cross by structured clone.
