@@ -30,7 +30,12 @@ export class InvalidDatabaseUrlError extends CodedError<'INVALID_DATABASE_URL'> 
  * have committed. Transient: the batch is retried (its writes are versioned, so a repeat is harmless).
  */
 export class WriterThreadExitedError extends CodedError<'SQLITE_WRITER_EXITED'> {
-  constructor(exitCode: number) {
-    super('SQLITE_WRITER_EXITED', `the SQLite writer thread exited (code ${exitCode}) before answering`);
+  /** `cause`: the message of the error that ended the thread, if one did. */
+  constructor(exitCode: number, cause?: string) {
+    const why = cause === undefined ? '' : `: ${cause}`;
+    super(
+      'SQLITE_WRITER_EXITED',
+      `the SQLite writer thread exited (code ${exitCode}) before answering${why}`,
+    );
   }
 }

@@ -66,11 +66,28 @@ describe('SqliteWriter: the hot path on a thread of its own', () => {
     try {
       const error: unknown = await writer.call('latestRevision', []).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WriterThreadExitedError);
+      // The message names what ended the thread.
+      expect((error as Error).message).toMatch(/directory does not exist/);
       expect(isTransientSqliteError(error)).toBe(true);
       mkdirSync(dir);
       await migratedFile(path);
       expect(await writer.call('latestRevision', [])).toBe(0n);
       expect(await writer.call('writeBatch', [[running(1n)], undefined])).toEqual(['i-1']);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it('refuses arguments that cannot cross to the thread, and answers the next call', async () => {
+    const path = join(tempDir('wsb-writer-'), 'bridge.db');
+    await migratedFile(path);
+    const writer = new SqliteWriter(path, {});
+    try {
+      const unclonable = { ...running(6n), hook: () => undefined };
+      await expect(writer.call('writeBatch', [[unclonable], undefined])).rejects.toThrow(
+        /could not be cloned/,
+      );
+      expect(await writer.call('writeBatch', [[running(6n)], undefined])).toEqual(['i-1']);
     } finally {
       await writer.close();
     }

@@ -85,7 +85,13 @@ export class SqliteWriter {
     return new Promise((resolve, reject) => {
       if (this.#waiting.size === 0) worker.ref();
       this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ type: 'call', id, method, args });
+      try {
+        worker.postMessage({ type: 'call', id, method, args });
+      } catch (error: unknown) {
+        // Arguments that cannot be cloned never reach the thread: nothing waits for an answer.
+        this.#settled(id);
+        reject(error);
+      }
     });
   }
 
@@ -106,13 +112,16 @@ export class SqliteWriter {
     const { url, sourceEntry } = workerEntry();
     const worker = new Worker(url, { workerData: { ...this.#data, sourceEntry } });
     worker.on('message', (reply: WriterReply) => this.#answer(reply));
-    // The exit that follows fails what it held.
-    worker.on('error', () => undefined);
+    // The exit that follows fails what it held, naming what ended the thread.
+    let failure: string | undefined;
+    worker.on('error', (error) => {
+      failure = error.message;
+    });
     worker.once('exit', (code) => {
       if (this.#worker === worker) this.#worker = undefined;
       const waiting = [...this.#waiting.values()];
       this.#waiting.clear();
-      for (const waiter of waiting) waiter.reject(new WriterThreadExitedError(code));
+      for (const waiter of waiting) waiter.reject(new WriterThreadExitedError(code, failure));
     });
     // Idle, it never keeps the process alive; a batch in flight does.
     worker.unref();
@@ -122,9 +131,14 @@ export class SqliteWriter {
   #answer(reply: WriterReply): void {
     const waiter = this.#waiting.get(reply.id);
     if (!waiter) return;
-    this.#waiting.delete(reply.id);
-    if (this.#waiting.size === 0) this.#worker?.unref();
+    this.#settled(reply.id);
     if ('value' in reply) waiter.resolve(reply.value);
     else waiter.reject(new SqliteWriterError(reply.error));
+  }
+
+  /** Forgets a call; with none left, the thread no longer keeps the process alive. */
+  #settled(id: number): void {
+    this.#waiting.delete(id);
+    if (this.#waiting.size === 0) this.#worker?.unref();
   }
 }
