@@ -90,7 +90,7 @@ export class SqliteWriter {
       } catch (error: unknown) {
         // Arguments that cannot be cloned never reach the thread: nothing waits for an answer.
         this.#settled(id);
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
   }
