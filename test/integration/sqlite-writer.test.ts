@@ -22,30 +22,33 @@ async function migratedFile(path: string): Promise<void> {
   }
 }
 
+/** A writer on a fresh migrated file, closed after `use` whatever happens. */
+async function withWriter(use: (writer: SqliteWriter) => Promise<void>): Promise<void> {
+  const path = join(tempDir('wsb-writer-'), 'bridge.db');
+  await migratedFile(path);
+  const writer = new SqliteWriter(path, {});
+  try {
+    await use(writer);
+  } finally {
+    await writer.close();
+  }
+}
+
 const running = (version: bigint) => write(instanceRow('i-1', { phase: 'running', statusVersion: version }));
 
 describe('SqliteWriter: the hot path on a thread of its own', () => {
-  it('writes a batch on its own connection and reads it back through the same thread', async () => {
-    const path = join(tempDir('wsb-writer-'), 'bridge.db');
-    await migratedFile(path);
-    const writer = new SqliteWriter(path, {});
-    try {
+  it('writes a batch on its own connection and reads it back through the same thread', () =>
+    withWriter(async (writer) => {
       expect(await writer.call('writeBatch', [[running(3n)], undefined])).toEqual(['i-1']);
       // A version older than the stored one is not applied.
       expect(await writer.call('writeBatch', [[running(2n)], undefined])).toEqual([]);
       const loaded = await writer.call('loadInstances', [['i-1', 'i-404']]);
       expect([...loaded.keys()]).toEqual(['i-1']);
       expect(loaded.get('i-1')?.row).toMatchObject({ phase: 'running', statusVersion: 3n });
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
-  it('hands back what a statement throws, with its driver code, and keeps the thread', async () => {
-    const path = join(tempDir('wsb-writer-'), 'bridge.db');
-    await migratedFile(path);
-    const writer = new SqliteWriter(path, {});
-    try {
+  it('hands back what a statement throws, with its driver code, and keeps the thread', () =>
+    withWriter(async (writer) => {
       const refused = write(instanceRow('i-1', { phase: 'sleeping' as InstancePhase, statusVersion: 4n }));
       const error: unknown = await writer.call('writeBatch', [[refused], undefined]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SqliteWriterError);
@@ -53,10 +56,7 @@ describe('SqliteWriter: the hot path on a thread of its own', () => {
       expect(isTransientSqliteError(error)).toBe(false);
       // Nothing of the refused batch was written, and the next call runs on the same thread.
       expect(await writer.call('writeBatch', [[running(4n)], undefined])).toEqual(['i-1']);
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
   it('fails the calls of a thread that died as transient, and starts a new thread for the next call', async () => {
     const dir = join(tempDir('wsb-writer-'), 'not-yet');
@@ -78,20 +78,14 @@ describe('SqliteWriter: the hot path on a thread of its own', () => {
     }
   });
 
-  it('refuses arguments that cannot cross to the thread, and answers the next call', async () => {
-    const path = join(tempDir('wsb-writer-'), 'bridge.db');
-    await migratedFile(path);
-    const writer = new SqliteWriter(path, {});
-    try {
+  it('refuses arguments that cannot cross to the thread, and answers the next call', () =>
+    withWriter(async (writer) => {
       const unclonable = { ...running(6n), hook: () => undefined };
       await expect(writer.call('writeBatch', [[unclonable], undefined])).rejects.toThrow(
         /could not be cloned/,
       );
       expect(await writer.call('writeBatch', [[running(6n)], undefined])).toEqual(['i-1']);
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
   it('answers the calls sent before close(), then refuses new ones', async () => {
     const path = join(tempDir('wsb-writer-'), 'bridge.db');
