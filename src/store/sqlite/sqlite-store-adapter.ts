@@ -49,17 +49,17 @@ export class SqliteStoreAdapter implements StoreAdapter {
   readonly #options: SqliteDatabaseOptions;
   #checkpointer: SqliteCheckpointer | undefined;
   #writer: SqliteWriter | undefined;
-  /** The hot path in this thread (':memory:', or a file before its threads start). */
+  /** The hot path on this thread's connection: all of it for ':memory:', the instance reads for a file. */
   #local: SqliteHotPath | undefined;
-  #started = false;
+  #threadsStarted = false;
   #closed = false;
   /**
    * The revision of the last batch that wrote outbox rows. Each such batch takes the next one for
    * all its rows, so a rewritten row always has a revision no delivery of its older content covered;
    * one process writes the file (`claimSoleWriter`), so a counter started above the highest stored
-   * revision is unique. Read by the first call.
+   * revision is unique. Undefined until read (by the first call, or the next one if that failed).
    */
-  #revision = 0n;
+  #revision: bigint | undefined;
 
   /**
    * `path`: the database file, written by a thread of its own (`SqliteWriter`) and checkpointed off
@@ -105,7 +105,8 @@ export class SqliteStoreAdapter implements StoreAdapter {
             revision: (await this.#ready()) + 1n,
           }
         : undefined;
-      const applied = new Set(await this.#call('writeBatch', [writes, stamp]));
+      await this.#ready();
+      const applied = new Set(await this.#run('writeBatch', [writes, stamp]));
       const result = splitResult(writes, applied);
       if (stamp && applied.size > 0) {
         this.#revision = stamp.revision;
@@ -171,16 +172,15 @@ export class SqliteStoreAdapter implements StoreAdapter {
   ): Promise<ReturnType<SqliteHotPath[M]>> {
     return this.#exclusive(async () => {
       await this.#ready();
-      return this.#call(method, args);
+      return this.#run(method, args);
     });
   }
 
   /** Runs a hot-path method on the writer thread, or in this thread for ':memory:'. */
-  async #call<M extends HotPathMethod>(
+  async #run<M extends HotPathMethod>(
     method: M,
     args: Parameters<SqliteHotPath[M]>,
   ): Promise<ReturnType<SqliteHotPath[M]>> {
-    await this.#ready();
     if (this.#writer) return this.#writer.call(method, args);
     this.#local ??= new SqliteHotPath(this.#db);
     return callHotPath(this.#local, method, args);
@@ -191,11 +191,11 @@ export class SqliteStoreAdapter implements StoreAdapter {
    * revision; every call resolves with the revision of the last batch that wrote outbox rows.
    */
   async #ready(): Promise<bigint> {
-    if (!this.#started) {
-      this.#started = true;
+    if (!this.#threadsStarted) {
+      this.#threadsStarted = true;
       this.#startThreads();
-      this.#revision = await this.#call('latestRevision', []);
     }
+    this.#revision ??= await this.#run('latestRevision', []);
     return this.#revision;
   }
 
