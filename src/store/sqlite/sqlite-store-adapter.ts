@@ -91,21 +91,16 @@ export class SqliteStoreAdapter implements StoreAdapter {
   async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
     return this.#exclusive(async () => {
       await this.#ready();
-      this.#local ??= new SqliteHotPath(this.#db);
-      return this.#local.loadInstances(ids);
+      return this.#here().loadInstances(ids);
     });
   }
 
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
     return this.#exclusive(async () => {
+      const revision = (await this.#ready()) + 1n;
       const stamp: OutboxStamp | undefined = options.outbox
-        ? {
-            createdAt: new Date().toISOString(),
-            replica: options.replica,
-            revision: (await this.#ready()) + 1n,
-          }
+        ? { createdAt: new Date().toISOString(), replica: options.replica, revision }
         : undefined;
-      await this.#ready();
       const applied = new Set(await this.#run('writeBatch', [writes, stamp]));
       const result = splitResult(writes, applied);
       if (stamp && applied.size > 0) {
@@ -182,8 +177,13 @@ export class SqliteStoreAdapter implements StoreAdapter {
     args: Parameters<SqliteHotPath[M]>,
   ): Promise<ReturnType<SqliteHotPath[M]>> {
     if (this.#writer) return this.#writer.call(method, args);
+    return callHotPath(this.#here(), method, args);
+  }
+
+  /** The hot path on this thread's connection, prepared on first use. */
+  #here(): SqliteHotPath {
     this.#local ??= new SqliteHotPath(this.#db);
-    return callHotPath(this.#local, method, args);
+    return this.#local;
   }
 
   /**
