@@ -56,7 +56,7 @@ export class InstanceLoader {
   async #run(): Promise<void> {
     try {
       while (this.#queue.size > 0 && !this.#stop.signal.aborted) {
-        const ids = [...this.#queue].slice(0, this.#o.chunkSize ?? 500);
+        const ids = this.#next(this.#o.chunkSize ?? 500);
         try {
           const found = await this.#o.store.loadInstances(ids);
           for (const id of ids) this.#queue.delete(id);
@@ -71,6 +71,16 @@ export class InstanceLoader {
     } finally {
       this.#running = false;
     }
+  }
+
+  /** The first `n` queued ids, without copying a long queue whole. */
+  #next(n: number): string[] {
+    const ids: string[] = [];
+    for (const id of this.#queue) {
+      if (ids.length === n) break;
+      ids.push(id);
+    }
+    return ids;
   }
 
   #ok(): void {
