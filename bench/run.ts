@@ -7,7 +7,7 @@
  * BENCH_RUNS=3  BENCH_UPDATES=200000 (throughput)  BENCH_WORKSPACES=10000 (throughput, latency)
  * BENCH_MEMORY_WORKSPACES=100000  BENCH_REDIS=1 (publish to Redis when the services script provides it)
  * STORM_CLUSTERS=50  STORM_WORKSPACES=1000  BENCH_LATENCY_WARMUP_MS=2000  BENCH_NODE_FLAGS="--flag …"
- * BRIDGE_MAX_BACKLOG (the bridge's own setting, passed on).
+ * BRIDGE_MAX_BACKLOG, BRIDGE_MAX_INSTANCES (the bridge's own settings, passed on).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -98,8 +98,8 @@ async function openBridge(
       demo: false,
       clusterServiceAddr: '127.0.0.1:0',
     },
-    // The one setting a run may take from the environment: the backlog at which streams pause.
-    { BRIDGE_MAX_BACKLOG: env.BRIDGE_MAX_BACKLOG },
+    // The settings a run may take from the environment: the limits of the backlog and of the instances held.
+    { BRIDGE_MAX_BACKLOG: env.BRIDGE_MAX_BACKLOG, BRIDGE_MAX_INSTANCES: env.BRIDGE_MAX_INSTANCES },
   );
   return createBridge(config, { logger: silentLogger(), probe, http: false });
 }

@@ -183,6 +183,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
   const engine = new SyncEngine({
     store,
     maxBacklog: config.maxBacklog,
+    maxInstances: config.maxInstances,
     notify: (committed) => {
       notifier.notifyMessages(committed.messages, committed.revision);
       notifier.notifyInstances(committed.instances, committed.revision);

@@ -94,6 +94,12 @@ export interface BridgeConfig {
    * until half of them are done (`BRIDGE_MAX_BACKLOG`). @default undefined: no limit
    */
   maxBacklog: number | undefined;
+  /**
+   * Instances whose rows the sync engine keeps in memory (`BRIDGE_MAX_INSTANCES`); beyond it the
+   * longest held with nothing being written are read again on their next status, and the streams
+   * pause while the rest cannot be let go. @default undefined: no limit
+   */
+  maxInstances: number | undefined;
   /** This process among the replicas sharing one PostgreSQL (`BRIDGE_REPLICA_ID`). @default host name + pid */
   replicaId: string;
   /** How long a cluster lease lasts without renewal; renewed every third of it. @default 15 s */

@@ -45,6 +45,7 @@ export const configFileSchema = z.strictObject({
   controllerMaxDisconnectSeconds: seconds.optional(),
   clusterLeaseSeconds: seconds.optional(),
   maxBacklog: z.number().int().positive().optional(),
+  maxInstances: z.number().int().positive().optional(),
   timeouts: z
     .strictObject({
       preparingPhaseSeconds: seconds,

@@ -215,6 +215,7 @@ export function loadConfig(
     replicaId: env.BRIDGE_REPLICA_ID || `${hostname()}-${process.pid}`,
     clusterLeaseMs: seconds(env, 'CLUSTER_LEASE_SECONDS', file.clusterLeaseSeconds, 15),
     maxBacklog: count(env, 'BRIDGE_MAX_BACKLOG', file.maxBacklog),
+    maxInstances: count(env, 'BRIDGE_MAX_INSTANCES', file.maxInstances),
     http: optional(flagOrEnv(flags.httpAddr, '--http-addr', env, 'BRIDGE_HTTP_ADDR'), parseHostPort) ?? {
       host: '127.0.0.1',
       port: 9500,

@@ -162,6 +162,12 @@ function buildMetrics(options: { defaultMetrics?: boolean }) {
         this.set(sources.instancesTracked());
       },
     }),
+    instancesForgottenTotal: new Counter({
+      name: `${P}instances_forgotten_total`,
+      help: 'Cached instances the sync engine let go, read again on their next status: limit (over BRIDGE_MAX_INSTANCES) or quiet (no status for 30 minutes)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     instancesDirty: new Gauge({
       name: `${P}instances_dirty`,
       help: 'Instances with reduced changes not yet committed',

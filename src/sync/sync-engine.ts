@@ -106,6 +106,12 @@ export interface SyncEngineOptions {
    * folding (decision 51). @default no limit
    */
   maxBacklog?: number;
+  /**
+   * Instances held in memory. Beyond it, those with nothing being written are forgotten, oldest
+   * first, down to nine tenths of it, and read again on their next status; while the rest cannot be
+   * forgotten (their rows are being read or written), the streams are held back. @default no limit
+   */
+  maxInstances?: number;
 }
 
 /** Applies ws-manager statuses to the store. Implements StatusSink for cluster subscribers. */
@@ -124,6 +130,7 @@ export class SyncEngine implements StatusSink, Service {
   #iso = '';
   readonly #reduceSpan: TurnSpan;
   readonly #maxBacklog: number;
+  readonly #maxInstances: number;
   #reliefWaiters: (() => void)[] = [];
 
   constructor(options: SyncEngineOptions) {
@@ -131,6 +138,7 @@ export class SyncEngine implements StatusSink, Service {
     this.#now = options.now ?? (() => new Date());
     this.#prebuilds = options.prebuilds ?? { stoppedPrebuildStatuses: false };
     this.#maxBacklog = options.maxBacklog ?? Infinity;
+    this.#maxInstances = options.maxInstances ?? Infinity;
     this.#onceLog = new OnceLog(options.logger);
     this.#reduceSpan = new TurnSpan(
       options.tracing ?? disabledTracing(),
@@ -204,22 +212,48 @@ export class SyncEngine implements StatusSink, Service {
 
   /**
    * Flow control for the streams, asked after each status: undefined while the backlog is under
-   * `maxBacklog`; beyond it, a promise that resolves once the backlog has fallen to half of it (or
-   * the engine stopped). A stream takes nothing more until then, so a database slower than its
-   * clusters leaves their statuses in the sockets (HTTP/2 flow control) instead of on the heap.
+   * `maxBacklog` and the instances held fit `maxInstances`; beyond either, a promise that resolves
+   * once the backlog has fallen to half its limit and the instances fit again (or the engine
+   * stopped). A stream takes nothing more until then, so a database slower than its clusters leaves
+   * their statuses in the sockets (HTTP/2 flow control) instead of on the heap.
    */
   backpressure(): Promise<void> | undefined {
-    if (this.#state === 'stopped' || this.backlog < this.#maxBacklog) return undefined;
+    if (this.#state === 'stopped' || (this.backlog < this.#maxBacklog && !this.#overfull())) return undefined;
     return new Promise((resolve) => this.#reliefWaiters.push(resolve));
   }
 
-  /** Releases the streams held back once the backlog is down to half its limit. */
+  /** Releases the streams held back once the backlog is down to half its limit and the instances fit. */
   #relieve(): void {
     if (this.#reliefWaiters.length === 0) return;
-    if (this.#state !== 'stopped' && this.backlog > this.#maxBacklog / 2) return;
+    if (this.#state !== 'stopped' && (this.backlog > this.#maxBacklog / 2 || this.#overfull())) return;
     const waiters = this.#reliefWaiters;
     this.#reliefWaiters = [];
     for (const release of waiters) release();
+  }
+
+  /** True when more instances are held than `maxInstances`, even after forgetting what can be. */
+  #overfull(): boolean {
+    if (this.#entries.size <= this.#maxInstances) return false;
+    this.#trim();
+    return this.#entries.size > this.#maxInstances;
+  }
+
+  /**
+   * Forgets instances down to nine tenths of `maxInstances`, the longest held first: known-absent
+   * ones, and rows with nothing queued or being written (the database holds their latest state, and
+   * their next status reads it again). Rows being read and writes not yet committed stay.
+   */
+  #trim(): void {
+    const target = Math.floor(this.#maxInstances * 0.9);
+    let forgotten = 0;
+    for (const [id, entry] of this.#entries) {
+      if (this.#entries.size <= target) break;
+      if (entry.state === 'loading') continue;
+      if (entry.state === 'ready' && (entry.adopt !== undefined || this.#batcher.holds(id))) continue;
+      this.#entries.delete(id);
+      forgotten++;
+    }
+    if (forgotten > 0) this.#o.metrics.instancesForgottenTotal.inc({ reason: 'limit' }, forgotten);
   }
 
   /** Phase of every tracked instance (progress display). */
@@ -613,6 +647,7 @@ export class SyncEngine implements StatusSink, Service {
    */
   #sweep(): void {
     const now = Date.now();
+    let quiet = 0;
     for (const [id, entry] of this.#entries) {
       if (entry.state === 'absent' && entry.absentUntil <= now) this.#entries.delete(id);
       else if (
@@ -621,7 +656,11 @@ export class SyncEngine implements StatusSink, Service {
         !this.#batcher.holds(id)
       ) {
         this.#entries.delete(id);
+        quiet++;
       }
     }
+    if (quiet > 0) this.#o.metrics.instancesForgottenTotal.inc({ reason: 'quiet' }, quiet);
+    // Statuses of a snapshot do not ask for flow control: what they brought in beyond the limit goes here.
+    if (this.#entries.size > this.#maxInstances) this.#trim();
   }
 }

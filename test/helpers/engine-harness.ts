@@ -27,7 +27,12 @@ export interface EngineHarness {
 /** Opens a fresh database of `kind`, migrates it and builds an engine on it. */
 export async function engineHarness(
   kind: DatabaseKind,
-  options: { adoptUnknown?: boolean; store?: (store: Store) => Store; maxBacklog?: number } = {},
+  options: {
+    adoptUnknown?: boolean;
+    store?: (store: Store) => Store;
+    maxBacklog?: number;
+    maxInstances?: number;
+  } = {},
 ): Promise<EngineHarness> {
   const db = await createTestDatabase(kind);
   const real = await openStore(db.url, { logger: silentLogger() });
@@ -48,6 +53,7 @@ export async function engineHarness(
     metrics,
     adoptUnknown: options.adoptUnknown ?? false,
     maxBacklog: options.maxBacklog,
+    maxInstances: options.maxInstances,
     backoff: { initialMs: 5, maxMs: 50, factor: 2 },
   });
   await engine.start();

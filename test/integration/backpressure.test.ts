@@ -11,7 +11,8 @@ import type { Store } from '../../src/store/ports.js';
 import { SimulatedWsManager } from '../../src/wsman/simulator/index.js';
 import { ClusterSubscriber, type StatusSink } from '../../src/wsman/cluster-subscriber.js';
 import { deferred } from '../helpers/deferred.js';
-import { engineHarness, seedInstances, type EngineHarness } from '../helpers/engine-harness.js';
+import { holdingWrites, overrideStore } from '../helpers/store-override.js';
+import { engineHarness, metricValue, seedInstances, type EngineHarness } from '../helpers/engine-harness.js';
 import { wireStatus } from '../helpers/statuses.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -20,21 +21,15 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-/** The store with its `writeBatch` waiting for `hold()` first; everything else is the store's own. */
-function holdingWrites(hold: () => Promise<void>): (store: Store) => Store {
-  return (store) => {
-    const writeBatch: Store['writeBatch'] = async (writes, options) => {
-      await hold();
-      return store.writeBatch(writes, options);
-    };
-    return new Proxy(store, {
-      get(target, key) {
-        if (key === 'writeBatch') return writeBatch;
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
-  };
+/** A status of instance `id` at `version` (RUNNING unless given). */
+function running(id: string, version: bigint, phase: WorkspacePhase = WorkspacePhase.RUNNING): WorkspaceStatus {
+  return wireStatus({
+    id,
+    statusVersion: version,
+    phase,
+    metadata: { owner: `owner-${id}`, metaId: `ws-${id}` },
+    spec: { url: `https://${id}.ws.test` },
+  });
 }
 
 /** A sink that records stream statuses and asks the stream to wait once, after `holdAfter` of them. */
@@ -117,20 +112,6 @@ describe('sync engine backlog', () => {
     h = undefined;
   });
 
-  function running(
-    id: string,
-    version: bigint,
-    phase: WorkspacePhase = WorkspacePhase.RUNNING,
-  ): WorkspaceStatus {
-    return wireStatus({
-      id,
-      statusVersion: version,
-      phase,
-      metadata: { owner: `owner-${id}`, metaId: `ws-${id}` },
-      spec: { url: `https://${id}.ws.test` },
-    });
-  }
-
   it('asks the streams to wait at its limit and releases them once the backlog is down to half', async () => {
     const gate = deferred();
     h = await engineHarness('sqlite', { store: holdingWrites(() => gate.promise), maxBacklog: 6 });
@@ -177,5 +158,88 @@ describe('sync engine backlog', () => {
     await h.engine.stop();
     await expect(relief).resolves.toBeUndefined();
     expect(h.engine.backpressure()).toBeUndefined();
+  });
+});
+
+describe('sync engine instance limit', () => {
+  let h: EngineHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `i${String(i).padStart(2, '0')}`);
+
+  /** The store, counting the instance rows read through it. */
+  function countingReads(reads: string[]): (store: Store) => Store {
+    return (store) =>
+      overrideStore(store, 'loadInstances', (wanted) => {
+        reads.push(...wanted);
+        return store.loadInstances(wanted);
+      });
+  }
+
+  it('forgets committed instances beyond its limit, longest held first, and reads them again', async () => {
+    const reads: string[] = [];
+    h = await engineHarness('sqlite', { store: countingReads(reads), maxInstances: 10 });
+    const all = ids(25);
+    await seedInstances(h.store, all);
+    const engine = h.engine;
+    for (const id of all) engine.status('eu-1', running(id, 1n));
+    await engine.whenIdle();
+    expect(engine.tracked).toBe(25);
+    const before = (await h.store.loadInstances(['i00'])).get('i00')?.row;
+    expect(before?.startedTime).not.toBeNull();
+
+    // The next stream status asks for flow control: nothing is in flight, so the engine forgets the
+    // fifteen held longest (down to nine tenths of its limit) instead of holding the stream.
+    expect(engine.backpressure()).toBeUndefined();
+    expect(engine.tracked).toBe(9);
+    expect(
+      await metricValue(h.metrics, 'gitpod_ws_manager_bridge_instances_forgotten_total', { reason: 'limit' }),
+    ).toBe(16);
+
+    // A forgotten instance is read again: its stored row decides staleness and what is kept.
+    reads.length = 0;
+    engine.status('eu-1', running('i00', 1n));
+    engine.status('eu-1', running('i01', 2n, WorkspacePhase.STOPPING));
+    engine.status('eu-1', running('i24', 2n, WorkspacePhase.STOPPING));
+    await engine.whenIdle();
+    expect(reads.sort()).toEqual(['i00', 'i01']);
+    expect(await metricValue(h.metrics, 'gitpod_ws_manager_bridge_stale_status_updates_total')).toBe(1);
+    const rows = await h.store.loadInstances(['i00', 'i01', 'i24']);
+    expect(rows.get('i00')?.row).toEqual(before);
+    const i01 = rows.get('i01')?.row;
+    expect(i01).toMatchObject({ statusVersion: 2n, phase: 'stopping' });
+    expect(i01?.startedTime).toBe(before?.startedTime);
+    expect(i01?.stoppingTime).not.toBeNull();
+    expect(rows.get('i24')?.row).toMatchObject({ statusVersion: 2n, phase: 'stopping' });
+  });
+
+  it('holds the streams while the instances beyond its limit are being written', async () => {
+    const gate = deferred();
+    h = await engineHarness('sqlite', { store: holdingWrites(() => gate.promise), maxInstances: 4 });
+    const all = ids(6);
+    await seedInstances(h.store, all);
+    const engine = h.engine;
+    for (const id of all) engine.status('eu-1', running(id, 1n));
+    await vi.waitFor(() => expect(engine.dirty).toBe(6));
+
+    // Six held, none of them committed: nothing can be forgotten, so the streams wait.
+    let released = false;
+    const relief = engine.backpressure();
+    expect(relief).toBeDefined();
+    void relief?.then(() => (released = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(released).toBe(false);
+    expect(engine.tracked).toBe(6);
+
+    gate.resolve();
+    await relief;
+    expect(engine.tracked).toBeLessThanOrEqual(4);
+    await engine.whenIdle();
+    const rows = await h.store.loadInstances(all);
+    for (const id of all) expect(rows.get(id)?.row.statusVersion).toBe(1n);
+    expect(engine.backpressure()).toBeUndefined();
   });
 });

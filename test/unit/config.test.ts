@@ -107,6 +107,7 @@ describe('loadConfig', () => {
     expect(c.installation).toBe('default');
     expect(c.clusterLeaseMs).toBe(15_000);
     expect(c.maxBacklog).toBeUndefined();
+    expect(c.maxInstances).toBeUndefined();
     expect(c.replicaId).toBe(`${hostname()}-${process.pid}`);
     expect(Object.isFrozen(c) && Object.isFrozen(c.wsman.backoff)).toBe(true);
   });
@@ -200,6 +201,19 @@ describe('loadConfig', () => {
     expect(loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path, BRIDGE_MAX_BACKLOG: '800' }).maxBacklog).toBe(800);
     expect(() => loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: file({ maxBacklog: 0.5 }) })).toThrow(
       /maxBacklog/,
+    );
+  });
+
+  it('takes the instance limit from the file, then from the environment', () => {
+    const path = file({ maxInstances: 20_000 });
+    expect(loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: path }).maxInstances).toBe(20_000);
+    const both = { WSMAN_BRIDGE_CONFIGPATH: path, BRIDGE_MAX_INSTANCES: '5000' };
+    expect(loadConfig({}, both).maxInstances).toBe(5000);
+    expect(() => loadConfig({}, { BRIDGE_MAX_INSTANCES: '-3' })).toThrow(
+      'BRIDGE_MAX_INSTANCES: must be a whole number >= 1, not "-3"',
+    );
+    expect(() => loadConfig({}, { WSMAN_BRIDGE_CONFIGPATH: file({ maxInstances: 0 }) })).toThrow(
+      /maxInstances/,
     );
   });
 
