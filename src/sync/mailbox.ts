@@ -102,3 +102,23 @@ export function enqueue(entry: LoadingEntry, q: Queued): void {
     return true;
   });
 }
+
+/**
+ * Deletes entries, the longest held first, until `target` are left or none can go: absent ones,
+ * and ready ones `inUse` does not claim. Entries whose rows are being read stay. Returns how many
+ * were deleted.
+ */
+export function forgetOldest(
+  entries: Map<string, Entry>,
+  target: number,
+  inUse: (id: string, entry: ReadyEntry) => boolean,
+): number {
+  let forgotten = 0;
+  for (const [id, entry] of entries) {
+    if (entries.size <= target) break;
+    if (entry.state === 'loading' || (entry.state === 'ready' && inUse(id, entry))) continue;
+    entries.delete(id);
+    forgotten++;
+  }
+  return forgotten;
+}

@@ -22,6 +22,7 @@ import { statusChange, stopChange, type InstanceChange } from './instance-writes
 import {
   enqueue,
   firstStatus,
+  forgetOldest,
   loadingEntry,
   QUIET_EVICT_MS,
   readyEntry,
@@ -245,14 +246,9 @@ export class SyncEngine implements StatusSink, Service {
    */
   #trim(): void {
     const target = Math.floor(this.#maxInstances * 0.9);
-    let forgotten = 0;
-    for (const [id, entry] of this.#entries) {
-      if (this.#entries.size <= target) break;
-      if (entry.state === 'loading') continue;
-      if (entry.state === 'ready' && (entry.adopt !== undefined || this.#batcher.holds(id))) continue;
-      this.#entries.delete(id);
-      forgotten++;
-    }
+    const inUse = (id: string, entry: ReadyEntry): boolean =>
+      entry.adopt !== undefined || this.#batcher.holds(id);
+    const forgotten = forgetOldest(this.#entries, target, inUse);
     if (forgotten > 0) this.#o.metrics.instancesForgottenTotal.inc({ reason: 'limit' }, forgotten);
   }
 
@@ -324,6 +320,7 @@ export class SyncEngine implements StatusSink, Service {
       this.#entries.delete(id);
     }
     this.#batcher.discard(ids);
+    this.#relieve();
   }
 
   /** Resolves once every received status is committed (or skipped) and nothing is being read. */
@@ -662,5 +659,6 @@ export class SyncEngine implements StatusSink, Service {
     if (quiet > 0) this.#o.metrics.instancesForgottenTotal.inc({ reason: 'quiet' }, quiet);
     // Statuses of a snapshot do not ask for flow control: what they brought in beyond the limit goes here.
     if (this.#entries.size > this.#maxInstances) this.#trim();
+    this.#relieve();
   }
 }
