@@ -22,7 +22,11 @@ afterEach(async () => {
 });
 
 /** A status of instance `id` at `version` (RUNNING unless given). */
-function running(id: string, version: bigint, phase: WorkspacePhase = WorkspacePhase.RUNNING): WorkspaceStatus {
+function running(
+  id: string,
+  version: bigint,
+  phase: WorkspacePhase = WorkspacePhase.RUNNING,
+): WorkspaceStatus {
   return wireStatus({
     id,
     statusVersion: version,
