@@ -14,12 +14,15 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import type { InstanceStore } from '../store/ports.js';
-import { INSTANCE_PHASES, type InstanceRecord } from '../store/types.js';
+import { INSTANCE_PHASES, type InstanceState } from '../store/types.js';
 import type { StopRequest } from '../sync/sync-engine.js';
 import { decideInstance } from './instance-decisions.js';
 
 /** Phases an instance can be stopped from. */
 const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
+
+/** Records read per query for the instances a pass decided to stop. */
+const RECORDS_PER_READ = 500;
 
 export interface InstanceControllerOptions {
   /** The cluster name the instances carry (the installation's name for its own instances). */
@@ -29,7 +32,7 @@ export interface InstanceControllerOptions {
    * installation's instances, which no ws-manager holds: then only the phase timeouts apply.
    */
   listWorkspaces?: (signal: AbortSignal) => Promise<ReadonlySet<string>>;
-  store: Pick<InstanceStore, 'listInstances'>;
+  store: Pick<InstanceStore, 'listInstanceStates' | 'loadInstances'>;
   /** Marks instances stopped through their mailboxes; resolves with how many were marked. */
   stopInstances: (requests: readonly StopRequest[], signal: AbortSignal) => Promise<number>;
   timeouts: PhaseTimeouts;
@@ -113,34 +116,57 @@ export class InstanceController implements Service {
 
   async #tick(signal: AbortSignal, span: Span | undefined): Promise<void> {
     // The database first: an instance the manager lists later than this read is never judged unlisted.
-    const records = await this.#o.store.listInstances({ clusterName: this.#o.cluster, phases: NOT_STOPPED });
+    const states = await this.#o.store.listInstanceStates({
+      clusterName: this.#o.cluster,
+      phases: NOT_STOPPED,
+    });
     const listed = await this.#listed(signal);
     const now = this.#now();
-    const requests: StopRequest[] = [];
-    for (const record of records) {
-      const decision = decideInstance(record.row, listed?.has(record.row.id), now, this.#o.timeouts);
-      if (decision.stop) requests.push({ record, reason: decision.reason, guard: true });
+    const decided = new Map<string, { state: InstanceState; reason: string }>();
+    for (const state of states) {
+      const decision = decideInstance(state, listed?.has(state.id), now, this.#o.timeouts);
+      if (decision.stop) decided.set(state.id, { state, reason: decision.reason });
     }
     if (listed === undefined && this.#disconnectPolicyDue(now)) {
       const reason = `ws-manager unreachable for ${Math.round((now - (this.#downSince ?? now)) / 1000)} s`;
-      const decided = new Set(requests.map((r) => r.record.row.id));
-      requests.push(...this.#others(records, decided).map((record) => ({ record, reason, guard: true })));
+      for (const state of states) if (!decided.has(state.id)) decided.set(state.id, { state, reason });
     }
     const outcome = this.#o.listWorkspaces && listed === undefined ? 'unreachable' : 'ok';
     this.#o.metrics.controllerTicksTotal.inc({ workspace_cluster: this.#o.cluster, outcome });
     span?.setAttributes({
-      'bridge.instances': records.length,
+      'bridge.instances': states.length,
       'bridge.outcome': outcome,
-      'bridge.to_stop': requests.length,
+      'bridge.to_stop': decided.size,
     });
+    if (decided.size === 0) return;
+    const requests = await this.#requests(decided);
     if (requests.length === 0) return;
     const marked = await this.#o.stopInstances(requests, signal);
     span?.setAttribute('bridge.marked_stopped', marked);
     this.#logger.info({ decided: requests.length, marked }, 'instance controller marked instances stopped');
   }
 
-  #others(records: readonly InstanceRecord[], decided: ReadonlySet<string>): InstanceRecord[] {
-    return records.filter((r) => !decided.has(r.row.id));
+  /**
+   * The stops to request: each decided instance's whole record, read now. One that changed since the
+   * decision's read (another version or phase, or gone) is left for the next pass, which decides on what it
+   * is now; the engine guards against a status arriving after this read.
+   */
+  async #requests(
+    decided: ReadonlyMap<string, { state: InstanceState; reason: string }>,
+  ): Promise<StopRequest[]> {
+    const requests: StopRequest[] = [];
+    const ids = [...decided.keys()];
+    for (let i = 0; i < ids.length; i += RECORDS_PER_READ) {
+      const records = await this.#o.store.loadInstances(ids.slice(i, i + RECORDS_PER_READ));
+      for (const [id, record] of records) {
+        const decision = decided.get(id);
+        if (decision === undefined) continue;
+        const { state, reason } = decision;
+        if (state.statusVersion !== record.row.statusVersion || state.phase !== record.row.phase) continue;
+        requests.push({ record, reason, guard: true });
+      }
+    }
+    return requests;
   }
 
   /** The ids ws-manager lists, or undefined when there is no manager or it did not answer. */

@@ -3,7 +3,7 @@
  * instance's row, whether its ws-manager lists it, the time and the configured timeouts.
  */
 import type { PhaseTimeouts } from '../config/config.js';
-import type { InstanceRow } from '../store/types.js';
+import type { InstanceState } from '../store/types.js';
 
 /** Which rule stopped an instance (log context and tests). */
 export type StopRule =
@@ -43,7 +43,7 @@ function stop(rule: StopRule, reason: string): InstanceDecision {
  * to the installation itself. Strict and non-strict comparisons follow the original.
  */
 export function decideInstance(
-  row: InstanceRow,
+  row: InstanceState,
   listed: boolean | undefined,
   nowMs: number,
   timeouts: PhaseTimeouts,

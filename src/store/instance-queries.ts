@@ -2,7 +2,8 @@
 import { sql, type Kysely } from 'kysely';
 import { instanceRecordFromColumns } from './instance-columns.js';
 import type { StoreSchema } from './schema.js';
-import type { InstancePhase, InstanceRecord } from './types.js';
+import { readBigint, readNullableTime, readTime } from './column-values.js';
+import type { InstancePhase, InstanceRecord, InstanceState } from './types.js';
 
 // Instances joined with their workspace (owner, type, organization), metrics and prebuild, as
 // `InstanceRecordColumns`. The prebuild join goes through the build_workspace_id index; the subquery
@@ -72,6 +73,28 @@ export async function listInstances(
   if (filter.phases !== undefined) query = query.where('i.phase', 'in', [...filter.phases]);
   const rows = await query.orderBy('i.id').execute();
   return rows.map(instanceRecordFromColumns);
+}
+
+/** The controller's columns of a cluster's instances in the given phases, by id. */
+export async function listInstanceStates(
+  db: Kysely<StoreSchema>,
+  filter: { clusterName: string; phases: readonly InstancePhase[] },
+): Promise<InstanceState[]> {
+  if (filter.phases.length === 0) return [];
+  const rows = await db
+    .selectFrom('workspace_instances')
+    .select(['id', 'phase', 'status_version', 'creation_time', 'stopping_time'])
+    .where('cluster_name', '=', filter.clusterName)
+    .where('phase', 'in', [...filter.phases])
+    .orderBy('id')
+    .execute();
+  return rows.map((c) => ({
+    id: c.id,
+    phase: c.phase as InstancePhase,
+    statusVersion: readBigint(c.status_version),
+    creationTime: readTime(c.creation_time),
+    stoppingTime: readNullableTime(c.stopping_time),
+  }));
 }
 
 /** Number of instances per phase; phases without instances are absent. */

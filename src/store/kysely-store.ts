@@ -28,6 +28,7 @@ import type {
   InstancePhase,
   InstanceRecord,
   InstanceRow,
+  InstanceState,
   PrebuildRow,
   PrebuildState,
   WorkspaceRow,
@@ -121,6 +122,13 @@ export class KyselyStore implements Store {
     phases?: readonly InstancePhase[];
   }): Promise<InstanceRecord[]> {
     return instances.listInstances(this.#open(), filter);
+  }
+
+  async listInstanceStates(filter: {
+    clusterName: string;
+    phases: readonly InstancePhase[];
+  }): Promise<InstanceState[]> {
+    return instances.listInstanceStates(this.#open(), filter);
   }
 
   async outboxHorizon(): Promise<bigint> {

@@ -9,6 +9,7 @@ import type {
   InstancePhase,
   InstanceRecord,
   InstanceRow,
+  InstanceState,
   PrebuildRow,
   PrebuildState,
   WorkspaceRow,
@@ -144,6 +145,14 @@ export interface InstanceStore {
     clusterName?: string;
     phases?: readonly InstancePhase[];
   }): Promise<InstanceRecord[]>;
+  /**
+   * Like `listInstances`, but only the columns the controller's rules read: a pass over a large
+   * cluster holds a few dozen bytes per instance instead of its whole record.
+   */
+  listInstanceStates(filter: {
+    clusterName: string;
+    phases: readonly InstancePhase[];
+  }): Promise<InstanceState[]>;
 }
 
 /**

@@ -82,6 +82,12 @@ export interface InstanceRow {
   updatedAt: string;
 }
 
+/** What the instance controller decides on: the few columns of a row its rules read. */
+export type InstanceState = Pick<
+  InstanceRow,
+  'id' | 'phase' | 'statusVersion' | 'creationTime' | 'stoppingTime'
+>;
+
 /** One initializer's figures: duration in milliseconds (fractions allowed), size in bytes. */
 export interface InitializerMetric {
   duration: number;

@@ -147,6 +147,23 @@ for (const kind of DATABASES) {
         ).toEqual(['a-run', 'a-stop']);
         expect(ids(await store.listInstances({ phases: ['running'] }))).toEqual(['a-run', 'b-run']);
         expect(await store.listInstances({ phases: [] })).toEqual([]);
+        // The controller's listing: the same instances, only the columns its rules read.
+        const active = await store.listInstances({ clusterName: 'eu-1', phases: ['pending', 'running'] });
+        expect(
+          await store.listInstanceStates({ clusterName: 'eu-1', phases: ['pending', 'running'] }),
+        ).toEqual(
+          active.map(({ row }) => ({
+            id: row.id,
+            phase: row.phase,
+            statusVersion: row.statusVersion,
+            creationTime: row.creationTime,
+            stoppingTime: row.stoppingTime,
+          })),
+        );
+        expect(active.map((r) => r.row.statusVersion)).toEqual([0n, 1n]);
+        const stopped = await store.listInstanceStates({ clusterName: 'eu-1', phases: ['stopped'] });
+        expect(stopped).toEqual([expect.objectContaining({ id: 'a-stop', stoppingTime: null })]);
+        expect(await store.listInstanceStates({ clusterName: 'eu-1', phases: [] })).toEqual([]);
         expect(await store.countInstancesByPhase()).toEqual(
           new Map<InstancePhase, number>([
             ['pending', 1],

@@ -45,7 +45,12 @@ function record(id: string, phase: InstancePhase, ageMs = 0): InstanceRecord {
 
 function harness(
   records: InstanceRecord[],
-  options: { withManager?: boolean; stopAfterDisconnectMs?: number } = {},
+  options: {
+    withManager?: boolean;
+    stopAfterDisconnectMs?: number;
+    /** The records as read after the decision. @default `records` */
+    current?: InstanceRecord[];
+  } = {},
 ): Harness {
   const metrics = createMetrics({ defaultMetrics: false });
   const logs = new LogCapture();
@@ -63,7 +68,14 @@ function harness(
               ? Promise.reject(new Error('14 UNAVAILABLE: connection refused'))
               : Promise.resolve(new Set(manager.ids));
           },
-    store: { listInstances: () => Promise.resolve(records) },
+    store: {
+      listInstanceStates: ({ phases }) =>
+        Promise.resolve(records.filter((r) => phases.includes(r.row.phase)).map((r) => r.row)),
+      loadInstances: (ids) => {
+        const now = (options.current ?? records).filter((r) => ids.includes(r.row.id));
+        return Promise.resolve(new Map(now.map((r) => [r.row.id, r])));
+      },
+    },
     stopInstances: (requests) => {
       stopped.push([...requests]);
       return Promise.resolve(requests.length);
@@ -100,6 +112,18 @@ describe('InstanceController', () => {
     expect(
       await metricValue(h.metrics, 'gitpod_ws_manager_bridge_controller_ticks_total', { outcome: 'ok' }),
     ).toBe(1);
+  });
+
+  it('leaves an instance that changed after the decision for the next pass', async () => {
+    const decided = [record('moved', 'running'), record('gone', 'running'), record('same', 'running')];
+    const moved = record('moved', 'running');
+    moved.row.statusVersion = 7n;
+    const h = harness(decided, { current: [moved, record('same', 'running')] });
+    await h.controller.start();
+    await h.controller.runNow();
+    // Unlisted all three; one has a newer version by the time its record is read, one was deleted.
+    expect(h.stopped.map(ids)).toEqual([['same']]);
+    expect(h.stopped[0]?.[0]?.record.row.statusVersion).toBe(0n);
   });
 
   it('stops nothing for being unlisted while ws-manager is unreachable, and reports it disconnected once', async () => {
