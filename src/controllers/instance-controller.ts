@@ -147,9 +147,9 @@ export class InstanceController implements Service {
   }
 
   /**
-   * The stops to request: each decided instance's whole record, read now. One that changed since the
-   * decision's read (another version or phase, or gone) is left for the next pass, which decides on what it
-   * is now; the engine guards against a status arriving after this read.
+   * The stops to request: each decided instance's whole record, read now. One that changed since
+   * the decision's read (another version or phase, or gone) is left for the next pass, which decides
+   * on what it is then; the engine guards against a status arriving after this read.
    */
   async #requests(
     decided: ReadonlyMap<string, { state: InstanceState; reason: string }>,
