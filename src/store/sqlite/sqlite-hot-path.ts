@@ -49,15 +49,11 @@ export class SqliteHotPath {
     instanceIds: readonly string[],
     replica: string,
   ): Map<string, Revised<InstanceNotification>> {
-    const rows = this.#s.selectNotificationRevisions.all({
-      ids: JSON.stringify(instanceIds),
-      replica,
-    }) as (Selectable<OutboxTable> & { revision: bigint })[];
-    const found = new Map<string, Revised<InstanceNotification>>();
-    for (const row of rows) {
-      found.set(row.instance_id, { value: notificationFromColumns(row), revision: row.revision });
-    }
-    return found;
+    type Row = Selectable<OutboxTable> & { revision: bigint };
+    return revisedRows(this.#s.selectNotificationRevisions, instanceIds, replica, (row: Row) => [
+      row.instance_id,
+      notificationFromColumns(row),
+    ]);
   }
 
   ackNotifications(
@@ -75,17 +71,11 @@ export class SqliteHotPath {
   }
 
   messageRevisions(keys: readonly string[], replica: string): Map<string, Revised<OutboxMessage>> {
-    const rows = this.#s.selectMessageRevisions.all({
-      ids: JSON.stringify(keys),
-      replica,
-    }) as (OutboxMessage & {
-      revision: bigint;
-    })[];
-    const found = new Map<string, Revised<OutboxMessage>>();
-    for (const { key, channel, payload, revision } of rows) {
-      found.set(key, { value: { key, channel, payload }, revision });
-    }
-    return found;
+    type Row = OutboxMessage & { revision: bigint };
+    return revisedRows(this.#s.selectMessageRevisions, keys, replica, ({ key, channel, payload }: Row) => [
+      key,
+      { key, channel, payload },
+    ]);
   }
 
   ackMessages(
@@ -119,6 +109,22 @@ export class SqliteHotPath {
       })
       .immediate();
   }
+}
+
+/** A replica's outbox rows of these keys, each as its key and value with the row's revision. */
+function revisedRows<R extends { revision: bigint }, V>(
+  statement: ColumnStatement<{ ids: string; replica: string }>,
+  keys: readonly string[],
+  replica: string,
+  entry: (row: R) => [string, V],
+): Map<string, Revised<V>> {
+  const rows = statement.all({ ids: JSON.stringify(keys), replica }) as R[];
+  const found = new Map<string, Revised<V>>();
+  for (const row of rows) {
+    const [key, value] = entry(row);
+    found.set(key, { value, revision: row.revision });
+  }
+  return found;
 }
 
 /** A call of one hot-path method, as it crosses to the writer thread. */
