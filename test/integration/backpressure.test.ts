@@ -192,8 +192,11 @@ describe('sync engine instance limit', () => {
     for (const id of all) engine.status('eu-1', running(id, 1n));
     await engine.whenIdle();
     expect(engine.tracked).toBe(25);
-    const before = (await h.store.loadInstances(['i00'])).get('i00')?.row;
+    const stored = await h.store.loadInstances(['i00', 'i01']);
+    const before = stored.get('i00')?.row;
+    const i01Started = stored.get('i01')?.row.startedTime;
     expect(before?.startedTime).not.toBeNull();
+    expect(i01Started).not.toBeNull();
 
     // The next stream status asks for flow control: nothing is in flight, so the engine forgets the
     // fifteen held longest (down to nine tenths of its limit) instead of holding the stream.
@@ -215,7 +218,7 @@ describe('sync engine instance limit', () => {
     expect(rows.get('i00')?.row).toEqual(before);
     const i01 = rows.get('i01')?.row;
     expect(i01).toMatchObject({ statusVersion: 2n, phase: 'stopping' });
-    expect(i01?.startedTime).toBe(before?.startedTime);
+    expect(i01?.startedTime).toBe(i01Started);
     expect(i01?.stoppingTime).not.toBeNull();
     expect(rows.get('i24')?.row).toMatchObject({ statusVersion: 2n, phase: 'stopping' });
   });
