@@ -494,7 +494,7 @@ class BridgeRuntime implements Bridge {
         leases
           ? new Map((await leases.listLeases()).filter((l) => !l.expired).map((l) => [l.name, l.holder]))
           : new Map([...p.supervisor.states().keys()].map((name) => [name, p.config.replicaId])),
-      activeInstances: async () => (await p.store.listInstances({ phases: NOT_STOPPED })).map((r) => r.row),
+      activeInstances: () => p.store.countActiveInstances(),
       notificationsPending: () => p.notifier.pending,
       rates,
       rateIntervalSeconds: RATE_SAMPLE_MS / 1000,

@@ -44,8 +44,8 @@ export interface StatusSources {
   knownClusters: () => Promise<readonly { name: string; static: boolean }[]>;
   /** Current lease holder per cluster name. */
   leaseHolders: () => Promise<ReadonlyMap<string, string>>;
-  /** Cluster and phase of every instance that is not stopped. */
-  activeInstances: () => Promise<readonly { clusterName: string; phase: string }[]>;
+  /** How many instances of each cluster are in each phase but `stopped` (one row per pair). */
+  activeInstances: () => Promise<readonly { clusterName: string; phase: string; count: number }[]>;
   notificationsPending: () => number;
   rates: () => Promise<RateSample[]>;
   rateIntervalSeconds: number;
@@ -66,9 +66,9 @@ export async function buildStatusReport(sources: StatusSources): Promise<StatusR
   ]);
   const streams = sources.streams();
   const phases = new Map<string, Record<string, number>>();
-  for (const { clusterName, phase } of instances) {
+  for (const { clusterName, phase, count } of instances) {
     const counts = phases.get(clusterName) ?? {};
-    counts[phase] = (counts[phase] ?? 0) + 1;
+    counts[phase] = (counts[phase] ?? 0) + count;
     phases.set(clusterName, counts);
   }
   const names = new Map<string, boolean>(known.map((c) => [c.name, c.static]));

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { instanceRecordFromColumns } from './instance-columns.js';
 import type { StoreSchema } from './schema.js';
 import { readBigint, readNullableTime, readTime } from './column-values.js';
+import type { ActiveInstanceCount } from './ports.js';
 import type { InstancePhase, InstanceRecord, InstanceState } from './types.js';
 
 // Instances joined with their workspace (owner, type, organization), metrics and prebuild, as
@@ -94,6 +95,45 @@ export async function listInstanceStates(
     statusVersion: readBigint(c.status_version),
     creationTime: readTime(c.creation_time),
     stoppingTime: readNullableTime(c.stopping_time),
+  }));
+}
+
+/**
+ * The first `limit` ids, by id, of a cluster's instances of regular workspaces in the given phases, and
+ * how many there are in all: one query, with the total counted by a window over the whole match.
+ */
+export async function listRegularInstanceIds(
+  db: Kysely<StoreSchema>,
+  filter: { clusterName: string; phases: readonly InstancePhase[]; limit: number },
+): Promise<{ total: number; ids: string[] }> {
+  if (filter.phases.length === 0) return { total: 0, ids: [] };
+  const rows = await db
+    .selectFrom('workspace_instances as i')
+    .innerJoin('workspaces as w', 'w.id', 'i.workspace_id')
+    .select((eb) => ['i.id', eb.fn.countAll<number | bigint | string>().over().as('total')])
+    .where('i.cluster_name', '=', filter.clusterName)
+    .where('i.phase', 'in', [...filter.phases])
+    .where('w.type', '=', 'regular')
+    .orderBy('i.id')
+    .limit(filter.limit)
+    .execute();
+  return { total: Number(rows[0]?.total ?? 0), ids: rows.map((r) => r.id) };
+}
+
+/** Instances per cluster and phase, stopped ones left out; pairs without instances are absent. */
+export async function countActiveInstances(db: Kysely<StoreSchema>): Promise<ActiveInstanceCount[]> {
+  const rows = await db
+    .selectFrom('workspace_instances')
+    .select((eb) => ['cluster_name', 'phase', eb.fn.countAll<number | bigint | string>().as('count')])
+    .where('phase', '<>', 'stopped')
+    .groupBy(['cluster_name', 'phase'])
+    .orderBy('cluster_name')
+    .orderBy('phase')
+    .execute();
+  return rows.map((r) => ({
+    clusterName: r.cluster_name,
+    phase: r.phase as InstancePhase,
+    count: Number(r.count),
   }));
 }
 

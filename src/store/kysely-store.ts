@@ -8,6 +8,7 @@ import * as instances from './instance-queries.js';
 import * as outbox from './outbox-queries.js';
 import * as platform from './platform-queries.js';
 import type {
+  ActiveInstanceCount,
   BatchOptions,
   BatchResult,
   ClusterPatch,
@@ -117,11 +118,23 @@ export class KyselyStore implements Store {
     return instances.countInstancesByPhase(this.#open());
   }
 
+  async countActiveInstances(): Promise<ActiveInstanceCount[]> {
+    return instances.countActiveInstances(this.#open());
+  }
+
   async listInstances(filter: {
     clusterName?: string;
     phases?: readonly InstancePhase[];
   }): Promise<InstanceRecord[]> {
     return instances.listInstances(this.#open(), filter);
+  }
+
+  async listRegularInstanceIds(filter: {
+    clusterName: string;
+    phases: readonly InstancePhase[];
+    limit: number;
+  }): Promise<{ total: number; ids: string[] }> {
+    return instances.listRegularInstanceIds(this.#open(), filter);
   }
 
   async listInstanceStates(filter: {

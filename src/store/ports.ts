@@ -128,6 +128,13 @@ export interface StoreCapabilities {
   readonly maxBatchSize: number;
 }
 
+/** How many instances of one cluster are in one phase. */
+export interface ActiveInstanceCount {
+  clusterName: string;
+  phase: InstancePhase;
+  count: number;
+}
+
 export interface InstanceStore {
   /** Loads the given instances with owner, workspace type, organization, metrics and prebuild. Unknown ids are absent. */
   loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>>;
@@ -140,11 +147,25 @@ export interface InstanceStore {
   writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult>;
   /** Number of instances per phase (progress display, operators). */
   countInstancesByPhase(): Promise<Map<InstancePhase, number>>;
-  /** Lists instances of a cluster in the given phases (for controllers and deregistration). */
+  /**
+   * Number of instances per cluster and phase, stopped ones left out (the status page): one
+   * aggregate query, whatever the number of instances.
+   */
+  countActiveInstances(): Promise<ActiveInstanceCount[]>;
+  /** Lists instances of a cluster in the given phases (forced deregistration stops them). */
   listInstances(filter: {
     clusterName?: string;
     phases?: readonly InstancePhase[];
   }): Promise<InstanceRecord[]>;
+  /**
+   * The first `limit` ids (by id) of a cluster's instances of regular workspaces in the given phases,
+   * and how many there are in all (deregistration's refusal names a few and counts them all).
+   */
+  listRegularInstanceIds(filter: {
+    clusterName: string;
+    phases: readonly InstancePhase[];
+    limit: number;
+  }): Promise<{ total: number; ids: string[] }>;
   /**
    * Like `listInstances`, but only the columns the controller's rules read: a pass over a large
    * cluster holds a few dozen bytes per instance instead of its whole record.

@@ -172,6 +172,59 @@ for (const kind of DATABASES) {
           ]),
         );
       });
+
+      it('counts the instances of each cluster per phase, stopped ones left out', async () => {
+        await seed(['a-run', 'a-run2', 'a-stop', 'a-pend']);
+        await seed(['b-run', 'b-stop'], { clusterName: 'us-1' });
+        await store.writeBatch(
+          [
+            write(runningRow('a-run', 1n)),
+            write(runningRow('a-run2', 1n)),
+            write(runningRow('a-stop', 1n, { phase: 'stopped', stoppedTime: T1 })),
+            write(runningRow('b-run', 1n, { clusterName: 'us-1' })),
+            write(runningRow('b-stop', 1n, { clusterName: 'us-1', phase: 'stopped', stoppedTime: T1 })),
+          ],
+          OUTBOX_OFF,
+        );
+
+        expect(await store.countActiveInstances()).toEqual([
+          { clusterName: 'eu-1', phase: 'pending', count: 1 },
+          { clusterName: 'eu-1', phase: 'running', count: 2 },
+          { clusterName: 'us-1', phase: 'running', count: 1 },
+        ]);
+      });
+
+      it('names the first regular instances of a cluster in given phases and counts them all', async () => {
+        const ids = Array.from({ length: 25 }, (_, i) => `r-${String(i).padStart(2, '0')}`);
+        await seed(ids, { phase: 'running' });
+        await seed(['r-pending'], { phase: 'pending' });
+        await seed(['r-stopping'], { phase: 'stopping' });
+        await seed(['r-elsewhere'], { phase: 'running', clusterName: 'us-1' });
+        const prebuild = instanceRow('p-run', { phase: 'running' });
+        await store.createWorkspaces([workspaceRow(prebuild.workspaceId, { type: 'prebuild' })]);
+        await store.createInstances([prebuild]);
+        const filter = { clusterName: 'eu-1', phases: ['pending', 'running'] as InstancePhase[] };
+
+        expect(await store.listRegularInstanceIds({ ...filter, limit: 3 })).toEqual({
+          total: 26,
+          ids: ['r-00', 'r-01', 'r-02'],
+        });
+        expect(await store.listRegularInstanceIds({ ...filter, limit: 100 })).toEqual({
+          total: 26,
+          ids: [...ids, 'r-pending'],
+        });
+        expect(
+          await store.listRegularInstanceIds({ clusterName: 'eu-1', phases: ['stopping'], limit: 5 }),
+        ).toEqual({ total: 1, ids: ['r-stopping'] });
+        expect(await store.listRegularInstanceIds({ ...filter, clusterName: 'nowhere', limit: 5 })).toEqual({
+          total: 0,
+          ids: [],
+        });
+        expect(await store.listRegularInstanceIds({ ...filter, phases: [], limit: 5 })).toEqual({
+          total: 0,
+          ids: [],
+        });
+      });
     });
 
     describe('writeBatch', () => {

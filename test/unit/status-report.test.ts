@@ -61,10 +61,9 @@ function sources(overrides: Partial<StatusSources> = {}): StatusSources {
     leaseHolders: () => Promise.resolve(new Map([['eu-1', 'r1']])),
     activeInstances: () =>
       Promise.resolve([
-        { clusterName: 'eu-1', phase: 'running' },
-        { clusterName: 'eu-1', phase: 'running' },
-        { clusterName: 'eu-1', phase: 'pending' },
-        { clusterName: 'gone', phase: 'stopping' },
+        { clusterName: 'eu-1', phase: 'running', count: 40 },
+        { clusterName: 'eu-1', phase: 'pending', count: 1 },
+        { clusterName: 'gone', phase: 'stopping', count: 1 },
       ]),
     notificationsPending: () => 7,
     rates: () => Promise.resolve([]),
@@ -94,7 +93,7 @@ describe('buildStatusReport', () => {
         stream: 'streaming',
         lastUpdateAgeSeconds: 3,
         leaseHolder: 'r1',
-        phases: { running: 2, pending: 1 },
+        phases: { running: 40, pending: 1 },
       },
       {
         name: 'gone',
