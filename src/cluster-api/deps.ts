@@ -13,7 +13,7 @@ export interface DescribeTarget {
 
 /** Collaborators of the ClusterService. */
 export interface ClusterServiceDeps {
-  store: ClusterStore & Pick<InstanceStore, 'listInstances'>;
+  store: ClusterStore & Pick<InstanceStore, 'listRegularInstanceIds'>;
   /** Clusters from the configuration: listed with `static = true`, never changed through the API. */
   staticClusters: () => readonly StaticCluster[];
   /** Reachability check: DescribeCluster against a candidate; the server adds its deadline to `signal`. */

@@ -18,12 +18,15 @@ const BLOCKING_PHASES = INSTANCE_PHASES.filter((p) => p !== 'stopping' && p !== 
 const LISTED_IDS_MAX = 20;
 
 async function refuseIfNotEmpty(ctx: HandlerContext, name: string): Promise<void> {
-  const instances = await ctx.deps.store.listInstances({ clusterName: name, phases: BLOCKING_PHASES });
-  const ids = instances.filter((i) => i.workspaceType === 'regular').map((i) => i.row.id);
-  if (ids.length === 0) return;
-  const more = ids.length > LISTED_IDS_MAX ? `,…(${ids.length - LISTED_IDS_MAX} more)` : '';
+  const { total, ids } = await ctx.deps.store.listRegularInstanceIds({
+    clusterName: name,
+    phases: BLOCKING_PHASES,
+    limit: LISTED_IDS_MAX,
+  });
+  if (total === 0) return;
+  const more = total > ids.length ? `,…(${total - ids.length} more)` : '';
   throw new FailedPreconditionError(
-    `cluster is not empty (${ids.length} instances remaining)[${ids.slice(0, LISTED_IDS_MAX).join(',')}${more}]; ` +
+    `cluster is not empty (${total} instances remaining)[${ids.join(',')}${more}]; ` +
       'wait for them to stop or deregister with force',
   );
 }

@@ -426,6 +426,25 @@ describe.each(DATABASES)('ClusterService over %s', (kind) => {
     expect(h.changed).toEqual(['eu-1', 'eu-1']);
   });
 
+  it('names the first 20 instances that keep a cluster from deregistering and counts the rest', async () => {
+    const h = await harness();
+    const api = client(h);
+    await api.register(registration());
+    const ids = Array.from({ length: 23 }, (_, i) => `i-${String(i).padStart(2, '0')}`);
+    await seed(
+      h.store,
+      'eu-1',
+      ids.map((id): [string, InstancePhase, WorkspaceType] => [id, 'running', 'regular']),
+    );
+    const refused = await api
+      .deregister('eu-1')
+      .catch((e: unknown) => e as { code: number; details: string });
+    expect(refused).toMatchObject({ code: status.FAILED_PRECONDITION });
+    expect(refused?.details).toContain(
+      `cluster is not empty (23 instances remaining)[${ids.slice(0, 20).join(',')},…(3 more)]`,
+    );
+  });
+
   it('deregisters an unknown name successfully, with or without force, so that a retry succeeds', async () => {
     const h = await harness();
     const api = client(h);
