@@ -8,87 +8,20 @@
  * Without WSB_PG_URL only SQLite runs. Figures are medians of REPEATS timed runs; `cpu_us_per_row`
  * is this process's CPU (for PostgreSQL the server's CPU is not included).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { silentLogger } from '../src/observability/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import type { InstanceWrite, Store } from '../src/store/ports.js';
-import type { InstanceRow, InstanceStatus, WorkspaceRow } from '../src/store/types.js';
+import { benchRow, seedInstances, withPostgresDatabase } from './bench-rows.js';
 
 const INSTANCES = 10_000;
 const BATCH = 1_000;
 const BATCHES_PER_RUN = 30;
 const REPEATS = 3;
-const T0 = '2026-01-02T03:04:05.678Z';
 /** The replica outbox rows name; one process, no fence: the single-bridge write path. */
 const REPLICA = 'bench';
-
-function status(i: number, round: number): InstanceStatus {
-  return {
-    conditions: { deployed: true, pullingImages: false, firstUserActivity: T0, stoppedByRequest: false },
-    message: `workspace is running (observed round ${round})`,
-    exposedPorts: [
-      {
-        port: 3000,
-        visibility: 'public',
-        url: `https://3000-ws-${i}.eu-1.ws.example.org`,
-        protocol: 'https',
-      },
-      {
-        port: 8080,
-        visibility: 'private',
-        url: `https://8080-ws-${i}.eu-1.ws.example.org`,
-        protocol: 'http',
-      },
-    ],
-    timeout: '30m',
-    nodeName: `workspace-node-${i % 40}-eu-1-pool-a`,
-    podName: `ws-${i.toString(16).padStart(8, '0')}-4f3a-9b2e-1c7d`,
-    nodeIp: `10.0.${(i >> 8) % 256}.${i % 256}`,
-    ownerToken: 'tok_0123456789abcdefghijklmnopqrstuv',
-    metrics: { image: { totalSize: 2_147_483_648 + i, workspaceImageSize: 1_073_741_824 } },
-  };
-}
-
-function row(i: number, round: number): InstanceRow {
-  const now = new Date(Date.parse(T0) + round * 1000).toISOString();
-  return {
-    id: `inst-${i}`,
-    workspaceId: `ws-${i}`,
-    clusterName: 'eu-1',
-    phase: round === 0 ? 'pending' : 'running',
-    statusVersion: BigInt(round),
-    creationTime: T0,
-    deployedTime: round === 0 ? null : T0,
-    startedTime: round === 0 ? null : T0,
-    stoppingTime: null,
-    stoppedTime: null,
-    ideUrl: `https://ws-${i}.eu-1.ws.example.org`,
-    status: status(i, round),
-    updatedAt: now,
-  };
-}
-
-async function seed(store: Store): Promise<void> {
-  const workspaces: WorkspaceRow[] = [];
-  const instances: InstanceRow[] = [];
-  for (let i = 0; i < INSTANCES; i++) {
-    workspaces.push({
-      id: `ws-${i}`,
-      ownerId: `user-${i % 500}`,
-      type: 'regular',
-      projectId: null,
-      organizationId: 'org-1',
-      createdAt: T0,
-    });
-    instances.push(row(i, 0));
-  }
-  await store.createWorkspaces(workspaces);
-  await store.createInstances(instances);
-}
 
 /** Batches for rounds `first..first+count-1`, cycling through the instances; built before timing. */
 function batches(first: number, count: number): InstanceWrite[][] {
@@ -103,7 +36,7 @@ function batches(first: number, count: number): InstanceWrite[][] {
       // passes it.
       const previousRound = round - INSTANCES / BATCH;
       writes.push({
-        row: row(i, round),
+        row: benchRow(i, round),
         previousPhase: previousRound > 0 ? 'running' : 'pending',
         notify: { instanceID: `inst-${i}`, ownerID: `user-${i % 500}`, workspaceID: `ws-${i}` },
       });
@@ -165,7 +98,7 @@ async function bench(database: string, url: string): Promise<void> {
   const store = await openStore(url, { logger: silentLogger() });
   try {
     await store.migrate();
-    await seed(store);
+    await seedInstances(store, INSTANCES);
     const off = await measure(store, false, 1);
     const on = await measure(store, true, off.next_round ?? 0);
     const { next_round: _a, ...outboxOff } = off;
@@ -187,21 +120,6 @@ async function bench(database: string, url: string): Promise<void> {
     );
   } finally {
     await store.close();
-  }
-}
-
-async function withPostgresDatabase(adminUrl: string, run: (url: string) => Promise<void>): Promise<void> {
-  const name = `wsb_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    await run(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
   }
 }
 
