@@ -50,19 +50,6 @@ export function instancesByIdArraySql(db: Kysely<StoreSchema>): string {
     .compile().sql;
 }
 
-/** Every instance of a cluster whose phase is not `stopped`, ordered by id. */
-export async function loadActiveInstances(
-  db: Kysely<StoreSchema>,
-  clusterName: string,
-): Promise<InstanceRecord[]> {
-  const rows = await selectInstanceRecords(db)
-    .where('i.cluster_name', '=', clusterName)
-    .where('i.phase', '<>', 'stopped')
-    .orderBy('i.id')
-    .execute();
-  return rows.map(instanceRecordFromColumns);
-}
-
 /** Instances matching the filter (absent keys match everything; an empty phase list matches nothing). */
 export async function listInstances(
   db: Kysely<StoreSchema>,

@@ -102,10 +102,6 @@ export class KyselyStore implements Store {
     return unique.length === 0 ? new Map() : this.#adapter.loadInstances(unique);
   }
 
-  async loadActiveInstances(clusterName: string): Promise<InstanceRecord[]> {
-    return instances.loadActiveInstances(this.#open(), clusterName);
-  }
-
   /** Throws `DuplicateWriteError` (writing nothing) when an instance id appears twice: callers coalesce. */
   async writeBatch(writes: readonly InstanceWrite[], options: BatchOptions): Promise<BatchResult> {
     this.#open();

@@ -138,8 +138,6 @@ export interface ActiveInstanceCount {
 export interface InstanceStore {
   /** Loads the given instances with owner, workspace type, organization, metrics and prebuild. Unknown ids are absent. */
   loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>>;
-  /** Loads every instance of a cluster whose phase is not `stopped` (cache warm-up at connect). */
-  loadActiveInstances(clusterName: string): Promise<InstanceRecord[]>;
   /**
    * Writes a batch in one transaction. Each row is written only if the stored `status_version` is not
    * newer than the row's. Throws only when the transaction as a whole fails (nothing written).
