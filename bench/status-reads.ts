@@ -1,9 +1,14 @@
 /**
- * What one refresh of the status page (every 2 s while a page is open) costs the bridge in instance
- * reads. Seeds INSTANCES instances (BENCH_INSTANCES, default 100,000) over five clusters, a tenth of
- * them stopped, and times three runs of each read:
- * - `records`: every record that is not stopped (`listInstances`), what the page read before (decision 40);
- * - `counts`: instances per cluster and phase (`countActiveInstances`), what it reads now.
+ * What the operator paths cost the bridge in instance reads with many instances. Seeds INSTANCES
+ * instances (BENCH_INSTANCES, default 100,000) over five clusters, a tenth of them stopped, and times
+ * three runs of each read:
+ * - `page-records`: every record that is not stopped (`listInstances`), what each refresh of the
+ *   status page (every 2 s while a page is open) read before decision 40 changed it;
+ * - `page-counts`: instances per cluster and phase (`countActiveInstances`), what it reads now;
+ * - `stop-records`: the records of one cluster's active instances in one read, what a forced
+ *   deregistration read before it stopped them;
+ * - `stop-records-paged`: the same records as it reads them now: ids first, then a page at a time
+ *   (`recordPages`).
  *
  *   scripts/services.sh start   # prints WSB_PG_URL
  *   WSB_PG_URL=postgres://... node --expose-gc --import tsx bench/status-reads.ts
@@ -18,7 +23,8 @@ import { join } from 'node:path';
 import { silentLogger } from '../src/observability/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/ports.js';
-import type { InstancePhase } from '../src/store/types.js';
+import { recordPages } from '../src/store/record-pages.js';
+import type { InstancePhase, InstanceRecord } from '../src/store/types.js';
 import { benchRow, seedInstances, withPostgresDatabase } from './bench-rows.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
@@ -109,8 +115,19 @@ async function bench(database: string, url: string): Promise<void> {
     await store.migrate();
     await seedInstances(store, INSTANCES, seeded);
     const reads: Record<string, (s: Store) => Promise<readonly unknown[]>> = {
-      records: (s) => s.listInstances({ phases: ACTIVE }),
-      counts: (s) => s.countActiveInstances(),
+      'page-records': (s) => s.listInstances({ phases: ACTIVE }),
+      'page-counts': (s) => s.countActiveInstances(),
+      'stop-records': (s) => s.listInstances({ clusterName: 'eu-0', phases: ACTIVE }),
+      'stop-records-paged': async (s) => {
+        const states = await s.listInstanceStates({ clusterName: 'eu-0', phases: ACTIVE });
+        const records: InstanceRecord[] = [];
+        for await (const page of recordPages(
+          s,
+          states.map((state) => state.id),
+        ))
+          records.push(...page.values());
+        return records;
+      },
     };
     for (const [read, run] of Object.entries(reads)) {
       const figures = await measure(() => run(store));

@@ -32,9 +32,10 @@ import { OrphanClaimer } from './pubsub/orphan-claimer.js';
 import type { Publisher } from './pubsub/ports.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/ports.js';
+import { recordPages } from './store/record-pages.js';
 import { INSTANCE_PHASES } from './store/types.js';
 import { reduceStatus } from './sync/status-reducer.js';
-import { SyncEngine, type SyncProbe } from './sync/sync-engine.js';
+import { SyncEngine, type StopRequest, type SyncProbe } from './sync/sync-engine.js';
 import { validateStatus } from './sync/validate-status.js';
 import { describeClusterWith } from './wsman/describe-cluster.js';
 import type { SimulatedWsManager } from './wsman/simulator/index.js';
@@ -286,11 +287,15 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
       onClusterChanged: () => reconciler.runNow(),
       exclusively: (name, signal, work) => ownership.exclusively(name, signal, work),
       stopClusterInstances: async (clusterName, reason, signal) => {
-        const records = await store.listInstances({ clusterName, phases: NOT_STOPPED });
-        return engine.stopInstances(
-          records.map((record) => ({ record, reason })),
-          signal,
-        );
+        // The ids first, then the records a page at a time: however large the cluster, no single read
+        // holds the other clusters' streams for long.
+        const states = await store.listInstanceStates({ clusterName, phases: NOT_STOPPED });
+        const requests: StopRequest[] = [];
+        const ids = states.map((state) => state.id);
+        for await (const page of recordPages(store, ids, signal)) {
+          for (const record of page.values()) requests.push({ record, reason });
+        }
+        return engine.stopInstances(requests, signal);
       },
       leaseHolders: async () =>
         leaseStore

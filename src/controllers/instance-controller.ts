@@ -14,15 +14,13 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import type { InstanceStore } from '../store/ports.js';
+import { recordPages } from '../store/record-pages.js';
 import { INSTANCE_PHASES, type InstanceState } from '../store/types.js';
 import type { StopRequest } from '../sync/sync-engine.js';
 import { decideInstance } from './instance-decisions.js';
 
 /** Phases an instance can be stopped from. */
 const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
-
-/** Records read per query for the instances a pass decided to stop. */
-const RECORDS_PER_READ = 500;
 
 export interface InstanceControllerOptions {
   /** The cluster name the instances carry (the installation's name for its own instances). */
@@ -155,9 +153,7 @@ export class InstanceController implements Service {
     decided: ReadonlyMap<string, { state: InstanceState; reason: string }>,
   ): Promise<StopRequest[]> {
     const requests: StopRequest[] = [];
-    const ids = [...decided.keys()];
-    for (let i = 0; i < ids.length; i += RECORDS_PER_READ) {
-      const records = await this.#o.store.loadInstances(ids.slice(i, i + RECORDS_PER_READ));
+    for await (const records of recordPages(this.#o.store, [...decided.keys()])) {
       for (const [id, record] of records) {
         const decision = decided.get(id);
         if (decision === undefined) continue;
