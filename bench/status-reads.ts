@@ -17,15 +17,12 @@
  * loop stood still during the read (what a stream waits), and the heap the read's result holds.
  * Without WSB_PG_URL only SQLite runs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { silentLogger } from '../src/observability/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/ports.js';
 import { recordPages } from '../src/store/record-pages.js';
 import type { InstancePhase, InstanceRecord } from '../src/store/types.js';
-import { benchRow, seedInstances, withPostgresDatabase } from './bench-rows.js';
+import { benchRow, machine, onEachDatabase, seedInstances } from './store-benches.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const REPEATS = 3;
@@ -138,9 +135,7 @@ async function bench(database: string, url: string): Promise<void> {
           instances: INSTANCES,
           read,
           ...figures,
-          node: process.version,
-          cpu: cpus()[0]?.model ?? 'unknown',
-          cores: cpus().length,
+          ...machine(),
         }),
       );
     }
@@ -149,13 +144,4 @@ async function bench(database: string, url: string): Promise<void> {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'wsb-bench-'));
-try {
-  await bench('sqlite', `sqlite:${join(dir, 'bench.db')}`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-const pgUrl = process.env.WSB_PG_URL;
-if (pgUrl) await withPostgresDatabase(pgUrl, (url) => bench('postgres', url));
-else
-  console.error('status-reads: WSB_PG_URL not set, PostgreSQL skipped (scripts/services.sh start prints it)');
+await onEachDatabase('status-reads', bench);

@@ -8,13 +8,10 @@
  * Without WSB_PG_URL only SQLite runs. Figures are medians of REPEATS timed runs; `cpu_us_per_row`
  * is this process's CPU (for PostgreSQL the server's CPU is not included).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { silentLogger } from '../src/observability/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import type { InstanceWrite, Store } from '../src/store/ports.js';
-import { benchRow, seedInstances, withPostgresDatabase } from './bench-rows.js';
+import { benchRow, machine, onEachDatabase, seedInstances } from './store-benches.js';
 
 const INSTANCES = 10_000;
 const BATCH = 1_000;
@@ -113,9 +110,7 @@ async function bench(database: string, url: string): Promise<void> {
         repeats: REPEATS,
         ...outboxOff,
         outbox: outboxOn,
-        node: process.version,
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: cpus().length,
+        ...machine(),
       }),
     );
   } finally {
@@ -123,13 +118,4 @@ async function bench(database: string, url: string): Promise<void> {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'wsb-bench-'));
-try {
-  await bench('sqlite', `sqlite:${join(dir, 'bench.db')}`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-const pgUrl = process.env.WSB_PG_URL;
-if (pgUrl) await withPostgresDatabase(pgUrl, (url) => bench('postgres', url));
-else
-  console.error('store-batch: WSB_PG_URL not set, PostgreSQL skipped (scripts/services.sh start prints it)');
+await onEachDatabase('store-batch', bench);

@@ -1,8 +1,12 @@
 /**
- * Rows the store benchmarks write: realistic instances (a status JSON of about 600 bytes, two exposed
- * ports, image metrics) and their workspaces, and a throw-away PostgreSQL database to write them to.
+ * What the store benchmarks share: realistic instances (a status JSON of about 600 bytes, two exposed
+ * ports, image metrics) and their workspaces, a throw-away database of each kind to write them to,
+ * and the machine to print with each figure.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Store } from '../src/store/ports.js';
 import type { InstanceRow, InstanceStatus, WorkspaceRow } from '../src/store/types.js';
@@ -85,10 +89,7 @@ export async function seedInstances(
 }
 
 /** Runs `run` against a database created for it on the server of `adminUrl`, dropped afterwards. */
-export async function withPostgresDatabase(
-  adminUrl: string,
-  run: (url: string) => Promise<void>,
-): Promise<void> {
+async function withPostgresDatabase(adminUrl: string, run: (url: string) => Promise<void>): Promise<void> {
   const name = `wsb_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -101,4 +102,28 @@ export async function withPostgresDatabase(
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** The machine a figure was measured on, printed with it. */
+export function machine(): { node: string; cpu: string; cores: number } {
+  return { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
+}
+
+/**
+ * Runs `bench` on a new SQLite file, then on a new PostgreSQL database when WSB_PG_URL names a
+ * server (`scripts/services.sh start` prints it); both are removed afterwards.
+ */
+export async function onEachDatabase(
+  name: string,
+  bench: (database: 'sqlite' | 'postgres', url: string) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'wsb-bench-'));
+  try {
+    await bench('sqlite', `sqlite:${join(dir, 'bench.db')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const pgUrl = process.env.WSB_PG_URL;
+  if (pgUrl) await withPostgresDatabase(pgUrl, (url) => bench('postgres', url));
+  else console.error(`${name}: WSB_PG_URL not set, PostgreSQL skipped (scripts/services.sh start prints it)`);
 }
