@@ -1,10 +1,12 @@
 /**
- * What the operator paths cost the bridge in instance reads with many instances. Seeds INSTANCES
- * instances (BENCH_INSTANCES, default 100,000) over five clusters, a tenth of them stopped, and times
- * three runs of each read:
+ * What the operator paths and the instance controller cost the bridge in instance reads with many
+ * instances. Seeds INSTANCES instances (BENCH_INSTANCES, default 100,000) over CLUSTERS clusters
+ * (BENCH_CLUSTERS, default 5), a tenth of them stopped, and times three runs of each read:
  * - `page-records`: every record that is not stopped (`listInstances`), what each refresh of the
  *   status page (every 2 s while a page is open) read before decision 40 changed it;
  * - `page-counts`: instances per cluster and phase (`countActiveInstances`), what it reads now;
+ * - `controller-states`: the instance controller's columns of one cluster's active instances, read a
+ *   page at a time as each of its passes (every 60 s) reads them (`statePages`);
  * - `stop-records`: the records of one cluster's active instances in one read, what a forced
  *   deregistration read before it stopped them;
  * - `stop-records-paged`: the same records as it reads them now: ids first, then a page at a time
@@ -20,22 +22,23 @@
 import { silentLogger } from '../src/observability/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/ports.js';
-import { recordPages } from '../src/store/record-pages.js';
-import type { InstancePhase, InstanceRecord } from '../src/store/types.js';
+import { recordPages, statePages } from '../src/store/record-pages.js';
+import type { InstancePhase, InstanceRecord, InstanceState } from '../src/store/types.js';
 import { benchRow, machine, onEachDatabase, seedInstances } from './store-benches.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
+const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 5);
 const REPEATS = 3;
 const ACTIVE: InstancePhase[] = ['pending', 'running'];
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('status-reads needs node --expose-gc');
 
-/** Instance `i`: on cluster eu-(i mod 5); a tenth stopped, a tenth pending, the rest running. */
+/** Instance `i`: on cluster eu-(i mod CLUSTERS); a tenth stopped, a tenth pending, the rest running. */
 function seeded(i: number) {
-  const tenth = Math.floor(i / 5) % 10;
+  const tenth = Math.floor(i / CLUSTERS) % 10;
   const phase: InstancePhase = tenth === 0 ? 'stopped' : tenth === 1 ? 'pending' : 'running';
-  return { ...benchRow(i, phase === 'pending' ? 0 : 1), clusterName: `eu-${i % 5}`, phase };
+  return { ...benchRow(i, phase === 'pending' ? 0 : 1), clusterName: `eu-${i % CLUSTERS}`, phase };
 }
 
 interface Run {
@@ -115,14 +118,16 @@ async function bench(database: string, url: string): Promise<void> {
       'page-records': (s) => s.listInstances({ phases: ACTIVE }),
       'page-counts': (s) => s.countActiveInstances(),
       'stop-records': (s) => s.listInstances({ clusterName: 'eu-0', phases: ACTIVE }),
+      'controller-states': async (s) => {
+        const states: InstanceState[] = [];
+        for await (const page of statePages(s, 'eu-0', ACTIVE)) states.push(...page);
+        return states;
+      },
       'stop-records-paged': async (s) => {
-        const states = await s.listInstanceStates({ clusterName: 'eu-0', phases: ACTIVE });
+        const ids: string[] = [];
+        for await (const page of statePages(s, 'eu-0', ACTIVE)) for (const state of page) ids.push(state.id);
         const records: InstanceRecord[] = [];
-        for await (const page of recordPages(
-          s,
-          states.map((state) => state.id),
-        ))
-          records.push(...page.values());
+        for await (const page of recordPages(s, ids)) records.push(...page.values());
         return records;
       },
     };

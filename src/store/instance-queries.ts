@@ -63,19 +63,22 @@ export async function listInstances(
   return rows.map(instanceRecordFromColumns);
 }
 
-/** The controller's columns of a cluster's instances in the given phases, by id. */
+/**
+ * The controller's columns of a cluster's instances in one phase, by id: at most `limit`, and only
+ * ids after `after` when given (the last id of the page before). Each page is one range of the
+ * (cluster_name, phase, id) index.
+ */
 export async function listInstanceStates(
   db: Kysely<StoreSchema>,
-  filter: { clusterName: string; phases: readonly InstancePhase[] },
+  filter: { clusterName: string; phase: InstancePhase; after?: string; limit: number },
 ): Promise<InstanceState[]> {
-  if (filter.phases.length === 0) return [];
-  const rows = await db
+  let query = db
     .selectFrom('workspace_instances')
     .select(['id', 'phase', 'status_version', 'creation_time', 'stopping_time'])
     .where('cluster_name', '=', filter.clusterName)
-    .where('phase', 'in', [...filter.phases])
-    .orderBy('id')
-    .execute();
+    .where('phase', '=', filter.phase);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  const rows = await query.orderBy('id').limit(filter.limit).execute();
   return rows.map((c) => ({
     id: c.id,
     phase: c.phase as InstancePhase,

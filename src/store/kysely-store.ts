@@ -135,7 +135,9 @@ export class KyselyStore implements Store {
 
   async listInstanceStates(filter: {
     clusterName: string;
-    phases: readonly InstancePhase[];
+    phase: InstancePhase;
+    after?: string;
+    limit: number;
   }): Promise<InstanceState[]> {
     return instances.listInstanceStates(this.#open(), filter);
   }

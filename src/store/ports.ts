@@ -165,12 +165,15 @@ export interface InstanceStore {
     limit: number;
   }): Promise<{ total: number; ids: string[] }>;
   /**
-   * Like `listInstances`, but only the columns the controller's rules read: a pass over a large
-   * cluster holds a few dozen bytes per instance instead of its whole record.
+   * The columns the controller's rules read of a cluster's instances in one phase, by id: at most
+   * `limit`, after the id `after` when given. A caller pages through a large cluster with it
+   * (`statePages`), holding a few dozen bytes per instance instead of its whole record.
    */
   listInstanceStates(filter: {
     clusterName: string;
-    phases: readonly InstancePhase[];
+    phase: InstancePhase;
+    after?: string;
+    limit: number;
   }): Promise<InstanceState[]>;
 }
 

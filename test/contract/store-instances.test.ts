@@ -146,10 +146,10 @@ for (const kind of DATABASES) {
         expect(ids(await store.listInstances({ phases: ['running'] }))).toEqual(['a-run', 'b-run']);
         expect(await store.listInstances({ phases: [] })).toEqual([]);
         // The controller's listing: the same instances, only the columns its rules read.
+        const states = async (phase: InstancePhase) =>
+          store.listInstanceStates({ clusterName: 'eu-1', phase, limit: 10 });
         const active = await store.listInstances({ clusterName: 'eu-1', phases: ['pending', 'running'] });
-        expect(
-          await store.listInstanceStates({ clusterName: 'eu-1', phases: ['pending', 'running'] }),
-        ).toEqual(
+        expect([...(await states('pending')), ...(await states('running'))]).toEqual(
           active.map(({ row }) => ({
             id: row.id,
             phase: row.phase,
@@ -159,9 +159,10 @@ for (const kind of DATABASES) {
           })),
         );
         expect(active.map((r) => r.row.statusVersion)).toEqual([0n, 1n]);
-        const stopped = await store.listInstanceStates({ clusterName: 'eu-1', phases: ['stopped'] });
-        expect(stopped).toEqual([expect.objectContaining({ id: 'a-stop', stoppingTime: null })]);
-        expect(await store.listInstanceStates({ clusterName: 'eu-1', phases: [] })).toEqual([]);
+        expect(await states('stopped')).toEqual([
+          expect.objectContaining({ id: 'a-stop', stoppingTime: null }),
+        ]);
+        expect(await states('stopping')).toEqual([]);
         expect(await store.countInstancesByPhase()).toEqual(
           new Map<InstancePhase, number>([
             ['pending', 1],
@@ -169,6 +170,21 @@ for (const kind of DATABASES) {
             ['stopped', 1],
           ]),
         );
+      });
+
+      it('pages through the states of the instances of a cluster in one phase, by id', async () => {
+        await seed(['r-5', 'r-1', 'r-4', 'r-2', 'r-3'], { phase: 'running' });
+        await seed(['p-1'], { phase: 'pending' });
+        await seed(['r-0'], { phase: 'running', clusterName: 'us-1' });
+        const page = async (after?: string) =>
+          (await store.listInstanceStates({ clusterName: 'eu-1', phase: 'running', after, limit: 2 })).map(
+            (state) => state.id,
+          );
+
+        expect(await page()).toEqual(['r-1', 'r-2']);
+        expect(await page('r-2')).toEqual(['r-3', 'r-4']);
+        expect(await page('r-4')).toEqual(['r-5']);
+        expect(await page('r-5')).toEqual([]);
       });
 
       it('counts the instances of each cluster per phase, stopped ones left out', async () => {

@@ -67,8 +67,20 @@ for (const kind of DATABASES) {
         await store.migrate();
 
         expect(tables(await query<{ name: string }>(db, list))).toEqual(TABLES_OF_KIND);
-        expect(await query(db, 'SELECT name FROM bridge_migration')).toHaveLength(4);
+        expect(await query(db, 'SELECT name FROM bridge_migration')).toHaveLength(5);
         expect((await store.listClusters()).map((c) => c.name)).toEqual(['kept']);
+      });
+
+      it('indexes instances by cluster, phase and id, which the controller pages through', async () => {
+        const list =
+          kind === 'sqlite'
+            ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'workspace_instances' AND sql IS NOT NULL ORDER BY name"
+            : "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'workspace_instances' AND indexname <> 'workspace_instances_pkey' ORDER BY indexname";
+
+        expect((await query<{ name: string }>(db, list)).map((r) => r.name)).toEqual([
+          'workspace_instances_cluster_phase_id',
+          'workspace_instances_workspace',
+        ]);
       });
 
       it('brings a database of the initial schema up to date, keeping its rows', async () => {
@@ -91,6 +103,7 @@ for (const kind of DATABASES) {
           '0002-user-tokens-and-outbox-messages',
           '0003-replicas',
           '0004-outbox-revisions',
+          '0005-instances-by-cluster-phase-id',
         ]);
         await upgraded.createInstances([instanceRow('i-1')]);
         await insertUserTokens(old, [userToken('u-1', 'i-1-token')]);
@@ -188,7 +201,7 @@ for (const kind of DATABASES) {
         await upgraded.migrate();
 
         const names = await query<{ name: string }>(old, 'SELECT name FROM bridge_migration ORDER BY name');
-        expect(names.map((r) => r.name).at(-1)).toBe('0004-outbox-revisions');
+        expect(names.map((r) => r.name).at(-1)).toBe('0005-instances-by-cluster-phase-id');
         expect(await upgraded.pendingNotifications(10, REPLICA)).toEqual([]);
         expect(await upgraded.claimOrphans(REPLICA, [REPLICA], 10)).toEqual({
           notifications: [{ instanceID: 'i-1', ownerID: 'u-1', workspaceID: 'ws-1' }],
@@ -221,7 +234,7 @@ for (const kind of DATABASES) {
         expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(2);
         await upgraded.deleteCluster('twin-b');
         await upgraded.migrate();
-        expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(4);
+        expect(await query(old, 'SELECT name FROM bridge_migration')).toHaveLength(5);
       });
     });
   });

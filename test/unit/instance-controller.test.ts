@@ -69,8 +69,14 @@ function harness(
               : Promise.resolve(new Set(manager.ids));
           },
     store: {
-      listInstanceStates: ({ phases }) =>
-        Promise.resolve(records.filter((r) => phases.includes(r.row.phase)).map((r) => r.row)),
+      listInstanceStates: ({ phase, after, limit }) =>
+        Promise.resolve(
+          records
+            .map((r) => r.row)
+            .filter((row) => row.phase === phase && (after === undefined || row.id > after))
+            .sort((a, b) => (a.id < b.id ? -1 : 1))
+            .slice(0, limit),
+        ),
       loadInstances: (ids) => {
         const now = (options.current ?? records).filter((r) => ids.includes(r.row.id));
         return Promise.resolve(new Map(now.map((r) => [r.row.id, r])));

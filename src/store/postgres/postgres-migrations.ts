@@ -144,6 +144,13 @@ const OUTBOX_REVISIONS = [
   `ALTER TABLE bridge_outbox_messages ADD COLUMN revision bigint NOT NULL DEFAULT 0`,
 ];
 
+// The controller reads a cluster's instances a page at a time, phase by phase and by id within a
+// phase: with the id in the index, each page is a range of it, with no sort of the whole phase.
+const INSTANCES_BY_CLUSTER_PHASE_ID = [
+  `CREATE INDEX workspace_instances_cluster_phase_id ON workspace_instances (cluster_name, phase, id)`,
+  `DROP INDEX workspace_instances_cluster_phase`,
+];
+
 async function runAll(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
@@ -166,5 +173,8 @@ export const POSTGRES_MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0004-outbox-revisions': {
     up: (db: Kysely<unknown>) => runAll(db, OUTBOX_REVISIONS),
+  },
+  '0005-instances-by-cluster-phase-id': {
+    up: (db: Kysely<unknown>) => runAll(db, INSTANCES_BY_CLUSTER_PHASE_ID),
   },
 };

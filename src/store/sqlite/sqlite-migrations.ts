@@ -123,6 +123,13 @@ async function runInTransaction(
   });
 }
 
+// The controller reads a cluster's instances a page at a time, phase by phase and by id within a
+// phase: with the id in the index, each page is a range of it, with no sort of the whole phase.
+const INSTANCES_BY_CLUSTER_PHASE_ID = [
+  `CREATE INDEX workspace_instances_cluster_phase_id ON workspace_instances (cluster_name, phase, id)`,
+  `DROP INDEX workspace_instances_cluster_phase`,
+];
+
 /** Migrations of the SQLite adapter, keyed (and ordered) by name. */
 export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial-schema': {
@@ -142,5 +149,8 @@ export const SQLITE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0004-outbox-revisions': {
     up: (db: Kysely<unknown>) => runInTransaction(db, OUTBOX_REVISIONS),
+  },
+  '0005-instances-by-cluster-phase-id': {
+    up: (db: Kysely<unknown>) => runInTransaction(db, INSTANCES_BY_CLUSTER_PHASE_ID),
   },
 };
