@@ -150,7 +150,10 @@ export interface InstanceStore {
    * aggregate query, whatever the number of instances.
    */
   countActiveInstances(): Promise<ActiveInstanceCount[]>;
-  /** Lists instances of a cluster in the given phases (forced deregistration stops them). */
+  /**
+   * Lists whole records matching the filter, all in one read (the benchmarks and tests inspect the
+   * database with it; the bridge itself reads many instances in pages, see `record-pages.ts`).
+   */
   listInstances(filter: {
     clusterName?: string;
     phases?: readonly InstancePhase[];
