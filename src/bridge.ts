@@ -33,7 +33,7 @@ import type { Publisher } from './pubsub/ports.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/ports.js';
 import { recordPages, statePages } from './store/record-pages.js';
-import { INSTANCE_PHASES } from './store/types.js';
+import { NOT_STOPPED_PHASES } from './store/types.js';
 import { reduceStatus } from './sync/status-reducer.js';
 import { SyncEngine, type StopRequest, type SyncProbe } from './sync/sync-engine.js';
 import { validateStatus } from './sync/validate-status.js';
@@ -98,9 +98,6 @@ const DRAIN_GRACE_MS = 10_000;
 
 /** Interval of the status page's rate samples. */
 const RATE_SAMPLE_MS = 10_000;
-
-/** Phases in which an instance still counts as present on its cluster. */
-const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
 
 /** What the supervisor needs of a cluster from the configuration. */
 function specOf(cluster: StaticCluster): ClusterSpec {
@@ -290,7 +287,7 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
         // The ids first, then the records a page at a time: however large the cluster, no single read
         // holds the other clusters' streams for long.
         const ids: string[] = [];
-        for await (const page of statePages(store, clusterName, NOT_STOPPED, signal)) {
+        for await (const page of statePages(store, clusterName, NOT_STOPPED_PHASES, signal)) {
           for (const state of page) ids.push(state.id);
         }
         const requests: StopRequest[] = [];

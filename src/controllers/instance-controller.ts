@@ -15,12 +15,9 @@ import type { Metrics } from '../observability/metrics.js';
 import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import type { InstanceStore } from '../store/ports.js';
 import { recordPages, statePages } from '../store/record-pages.js';
-import { INSTANCE_PHASES, type InstanceState } from '../store/types.js';
+import { NOT_STOPPED_PHASES, type InstanceState } from '../store/types.js';
 import type { StopRequest } from '../sync/sync-engine.js';
 import { decideInstance } from './instance-decisions.js';
-
-/** Phases an instance can be stopped from. */
-const NOT_STOPPED = INSTANCE_PHASES.filter((phase) => phase !== 'stopped');
 
 export interface InstanceControllerOptions {
   /** The cluster name the instances carry (the installation's name for its own instances). */
@@ -115,7 +112,7 @@ export class InstanceController implements Service {
   async #tick(signal: AbortSignal, span: Span | undefined): Promise<void> {
     // The database first: an instance the manager lists later than this read is never judged unlisted.
     const states: InstanceState[] = [];
-    for await (const page of statePages(this.#o.store, this.#o.cluster, NOT_STOPPED, signal)) {
+    for await (const page of statePages(this.#o.store, this.#o.cluster, NOT_STOPPED_PHASES, signal)) {
       for (const state of page) states.push(state);
     }
     const listed = await this.#listed(signal);

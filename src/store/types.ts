@@ -20,6 +20,11 @@ export const INSTANCE_PHASES = [
 ] as const;
 export type InstancePhase = (typeof INSTANCE_PHASES)[number];
 
+/** Every phase but `stopped`: what the instance controller watches and a forced deregistration stops. */
+export const NOT_STOPPED_PHASES: readonly InstancePhase[] = INSTANCE_PHASES.filter(
+  (phase) => phase !== 'stopped',
+);
+
 export const WORKSPACE_TYPES = ['regular', 'prebuild', 'imagebuild'] as const;
 export type WorkspaceType = (typeof WORKSPACE_TYPES)[number];
 
