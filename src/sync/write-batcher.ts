@@ -138,6 +138,8 @@ export class WriteBatcher {
   #lastStartedAt = -Infinity;
   #scheduled = false;
   readonly #inFlight = new Set<string>();
+  /** Instances in both: a newer write queued while the transaction of an older one is open. */
+  #queuedInFlight = 0;
   #settleWaiters: SettleWaiter[] = [];
   readonly #outage: OutageLog;
   #idleWaiters: (() => void)[] = [];
@@ -151,9 +153,9 @@ export class WriteBatcher {
     this.#outage = new OutageLog(options.logger, 'database writes', 'error');
   }
 
-  /** Writes queued or in flight. */
+  /** Instances with a write queued or in flight; one with both counts once. */
   get dirty(): number {
-    return this.#pending.size + this.#inFlight.size;
+    return this.#pending.size + this.#inFlight.size - this.#queuedInFlight;
   }
 
   /**
@@ -173,6 +175,7 @@ export class WriteBatcher {
     }
     const id = pending.write.row.id;
     const queued = this.#pending.get(id);
+    if (!queued && this.#inFlight.has(id)) this.#queuedInFlight++;
     this.#pending.set(id, queued ? fold(queued, pending) : pending);
     this.#schedule();
   }
@@ -194,6 +197,7 @@ export class WriteBatcher {
       const pending = this.#pending.get(id);
       if (!pending) continue;
       this.#pending.delete(id);
+      if (this.#inFlight.has(id)) this.#queuedInFlight--;
       dropped.push(pending);
     }
     settleAll(dropped, false);
@@ -218,6 +222,7 @@ export class WriteBatcher {
   #giveUp(): void {
     settleAll(this.#pending.values(), false);
     this.#pending.clear();
+    this.#queuedInFlight = 0;
     this.#checkSettled();
     this.#releaseIdle();
     this.#o.onProgress?.();
@@ -266,7 +271,7 @@ export class WriteBatcher {
         try {
           await this.#write(batch);
         } finally {
-          for (const p of batch) this.#inFlight.delete(p.write.row.id);
+          for (const p of batch) this.#land(p.write.row.id);
           this.#checkSettled();
           this.#o.onProgress?.();
         }
@@ -277,6 +282,11 @@ export class WriteBatcher {
       else if (this.dirty === 0) this.#releaseIdle();
       else this.#schedule();
     }
+  }
+
+  /** The transaction of this instance's write has settled (or its write goes back to the queue). */
+  #land(id: string): void {
+    if (this.#inFlight.delete(id) && this.#pending.has(id)) this.#queuedInFlight--;
   }
 
   #take(max: number): PendingWrite[] {
@@ -382,7 +392,7 @@ export class WriteBatcher {
   #requeue(batch: PendingWrite[]): void {
     for (const pending of batch) {
       const id = pending.write.row.id;
-      this.#inFlight.delete(id);
+      this.#land(id);
       const newer = this.#pending.get(id);
       this.#pending.set(id, newer ? fold(pending, newer) : pending);
     }

@@ -128,6 +128,43 @@ describe('WriteBatcher', () => {
     expect(committed.sort()).toEqual(['a@2', 'b@1']);
   });
 
+  it('counts an instance once while a newer write waits behind its open transaction', async () => {
+    const { store, batcher, committed } = setup();
+    store.hold = true;
+    batcher.submit(pending('a', 1n));
+    await vi.waitFor(() => expect(store.release).toBeDefined());
+    batcher.submit(pending('a', 2n));
+    batcher.submit(pending('a', 3n));
+    batcher.submit(pending('b', 1n));
+    expect(batcher.holds('a')).toBe(true);
+    expect(batcher.dirty).toBe(2);
+    batcher.discard(['b']);
+    expect(batcher.dirty).toBe(1);
+    store.hold = false;
+    store.release?.();
+    await batcher.whenIdle();
+    expect(batcher.dirty).toBe(0);
+    expect(committed).toEqual(['a@1', 'a@3']);
+  });
+
+  it('counts an instance once when its refused write goes back to the queue under a newer one', async () => {
+    const { store, batcher, committed } = setup();
+    store.down = true;
+    store.hold = true;
+    batcher.submit(pending('a', 1n));
+    await vi.waitFor(() => expect(store.release).toBeDefined());
+    batcher.submit(pending('a', 2n));
+    expect(batcher.dirty).toBe(1);
+    store.hold = false;
+    store.release?.();
+    await vi.waitFor(() => expect(store.refused).toBeGreaterThan(0));
+    expect(batcher.dirty).toBe(1);
+    store.down = false;
+    await batcher.whenIdle();
+    expect(batcher.dirty).toBe(0);
+    expect(committed).toEqual(['a@2']);
+  });
+
   it('isolates a row the database refuses so the others still commit', async () => {
     const { store, batcher, committed, rejected } = setup();
     store.poison.add('bad');
