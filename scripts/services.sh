@@ -49,7 +49,7 @@ pg_running() { [ -f "$STATE/pg/data/postmaster.pid" ] && pg_run "$(pg_bindir)/pg
 
 start_pg() {
   local bin; bin="$(pg_bindir)"
-  if pg_running; then return 0; fi
+  if pg_running; then tune_pg; return 0; fi
   mkdir -p "$STATE/pg"
   [ "$(id -u)" = 0 ] && chown postgres: "$STATE/pg"
   if [ ! -f "$STATE/pg/data/PG_VERSION" ]; then
@@ -60,11 +60,18 @@ start_pg() {
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$STATE/pg/initdb.log" 2>&1
   fi
   # Tests and benchmarks need no durability: fsync off keeps commits off the disk's latency.
-  # A benchmark fills an empty database in seconds, where a platform's grows over months: autovacuum
-  # looks every second instead of every minute, so that the planner's statistics (and the plans of
-  # the bridge's prepared statements, made again when they change) follow the tables as they grow.
   pg_run "$bin/pg_ctl" -D "$STATE/pg/data" -l "$STATE/pg/log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $STATE/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c autovacuum_naptime=1" >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $STATE/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
+  tune_pg
+}
+
+# A benchmark fills an empty database in seconds, where a platform's grows over months: autovacuum
+# looks every second instead of every minute, so that the planner's statistics (and the plans of the
+# bridge's prepared statements, made again when they change) follow the tables as they grow. Set on
+# every start and applied by a reload, so a server started by an older copy of this script gets it too.
+tune_pg() {
+  pg_run "$(pg_bindir)/psql" -h "$STATE/pg" -p "$PG_PORT" -U postgres -d postgres -qAt \
+    -c "ALTER SYSTEM SET autovacuum_naptime = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
 }
 
 stop_pg() {
