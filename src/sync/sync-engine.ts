@@ -206,7 +206,10 @@ export class SyncEngine implements StatusSink, Service {
     return this.#batcher.dirty;
   }
 
-  /** Work taken in but not through: instances with a write queued or in flight, and rows waiting to be read. */
+  /**
+   * Work taken in but not through: instances with a write queued or in flight, and rows waiting to
+   * be read.
+   */
   get backlog(): number {
     return this.#batcher.dirty + this.#loader.queued;
   }
