@@ -117,3 +117,34 @@ describe('SQLite store on ":memory:"', () => {
     }
   });
 });
+
+describe('SQLite store on a file: instance reads', () => {
+  it('reads the last commit at once instead of waiting for the batch the writer thread has in hand', async () => {
+    const path = join(tempDir('wsb-reads-'), 'bridge.db');
+    await migratedFile(path);
+    const store = openSqliteStore(path, { logger: silentLogger() });
+    try {
+      await store.warm();
+      const order: string[] = [];
+      const writing = store.writeBatch([running(3n)], { outbox: false, replica: 'r1' }).then((result) => {
+        order.push('write');
+        return result;
+      });
+      const loading = store.loadInstances(['i-1']).then((records) => {
+        order.push('read');
+        return records;
+      });
+      const [written, read] = await Promise.all([writing, loading]);
+      expect(order).toEqual(['read', 'write']);
+      expect(written.applied).toEqual(['i-1']);
+      expect(read.get('i-1')?.row).toMatchObject({ phase: 'pending', statusVersion: 0n });
+      // Once the batch has committed, a read sees it.
+      expect((await store.loadInstances(['i-1'])).get('i-1')?.row).toMatchObject({
+        phase: 'running',
+        statusVersion: 3n,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * The SQLite `StoreAdapter`: the hot path (`SqliteHotPath`: cached better-sqlite3 statements, one
  * transaction per batch) runs on a writer thread for a file (`SqliteWriter`) and in this thread for
- * ':memory:'. Each call holds Kysely's single connection while it runs, so it never lands inside a
- * transaction Kysely has open, and the two connections never wait for each other's lock.
+ * ':memory:'. Each write holds Kysely's single connection while it runs, so it never lands inside a
+ * transaction Kysely has open, and the two connections never wait for each other's lock. Instance
+ * reads do not wait for a write (see `loadInstances`).
  *
  * A SQLite file has one writer (`claimSoleWriter`) and no leases, so `BatchOptions.fence` is ignored:
  * a fenced batch is written as an unfenced one and nothing comes back as fenced.
@@ -89,6 +90,10 @@ export class SqliteStoreAdapter implements StoreAdapter {
    * cache, and it saves the round trip to the writer thread (about 80 µs of CPU when that thread sleeps).
    */
   async loadInstances(ids: readonly string[]): Promise<Map<string, InstanceRecord>> {
+    // A read need not wait for the writer thread's batch: in WAL mode it sees the last commit and
+    // takes no lock the writer waits for, and being synchronous it cannot interleave with another
+    // call on this connection. Only a transaction Kysely has open here must not surround it.
+    if (this.#revision !== undefined && !this.#db.inTransaction) return this.#here().loadInstances(ids);
     return this.#exclusive(async () => {
       await this.#ready();
       return this.#here().loadInstances(ids);
