@@ -119,7 +119,7 @@ describe('SQLite store on ":memory:"', () => {
 });
 
 describe('SQLite store on a file: instance reads', () => {
-  it('reads the last commit at once instead of waiting for the batch the writer thread has in hand', async () => {
+  it('reads the last commit at once instead of queueing behind a write in progress', async () => {
     const path = join(tempDir('wsb-reads-'), 'bridge.db');
     await migratedFile(path);
     const store = openSqliteStore(path, { logger: silentLogger() });
