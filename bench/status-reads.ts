@@ -22,8 +22,8 @@
 import { silentLogger } from '../src/observability/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/ports.js';
-import { recordPages, statePages } from '../src/store/record-pages.js';
-import type { InstancePhase, InstanceRecord, InstanceState } from '../src/store/types.js';
+import { allStates, recordPages } from '../src/store/record-pages.js';
+import type { InstancePhase, InstanceRecord } from '../src/store/types.js';
 import { benchRow, machine, onEachDatabase, seedInstances } from './store-benches.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
@@ -118,14 +118,9 @@ async function bench(database: string, url: string): Promise<void> {
       'page-records': (s) => s.listInstances({ phases: ACTIVE }),
       'page-counts': (s) => s.countActiveInstances(),
       'stop-records': (s) => s.listInstances({ clusterName: 'eu-0', phases: ACTIVE }),
-      'controller-states': async (s) => {
-        const states: InstanceState[] = [];
-        for await (const page of statePages(s, 'eu-0', ACTIVE)) states.push(...page);
-        return states;
-      },
+      'controller-states': (s) => allStates(s, 'eu-0', ACTIVE),
       'stop-records-paged': async (s) => {
-        const ids: string[] = [];
-        for await (const page of statePages(s, 'eu-0', ACTIVE)) for (const state of page) ids.push(state.id);
+        const ids = (await allStates(s, 'eu-0', ACTIVE)).map((state) => state.id);
         const records: InstanceRecord[] = [];
         for await (const page of recordPages(s, ids)) records.push(...page.values());
         return records;

@@ -32,7 +32,7 @@ import { OrphanClaimer } from './pubsub/orphan-claimer.js';
 import type { Publisher } from './pubsub/ports.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/ports.js';
-import { recordPages, statePages } from './store/record-pages.js';
+import { allStates, recordPages } from './store/record-pages.js';
 import { NOT_STOPPED_PHASES } from './store/types.js';
 import { reduceStatus } from './sync/status-reducer.js';
 import { SyncEngine, type StopRequest, type SyncProbe } from './sync/sync-engine.js';
@@ -286,10 +286,8 @@ export async function createBridge(config: Readonly<BridgeConfig>, deps: BridgeD
       stopClusterInstances: async (clusterName, reason, signal) => {
         // The ids first, then the records a page at a time: however large the cluster, no single read
         // holds the other clusters' streams for long.
-        const ids: string[] = [];
-        for await (const page of statePages(store, clusterName, NOT_STOPPED_PHASES, signal)) {
-          for (const state of page) ids.push(state.id);
-        }
+        const states = await allStates(store, clusterName, NOT_STOPPED_PHASES, signal);
+        const ids = states.map((state) => state.id);
         const requests: StopRequest[] = [];
         for await (const page of recordPages(store, ids, signal)) {
           for (const record of page.values()) requests.push({ record, reason });

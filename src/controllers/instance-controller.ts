@@ -14,7 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { disabledTracing, type Tracing } from '../observability/tracing.js';
 import type { InstanceStore } from '../store/ports.js';
-import { recordPages, statePages } from '../store/record-pages.js';
+import { allStates, recordPages } from '../store/record-pages.js';
 import { NOT_STOPPED_PHASES, type InstanceState } from '../store/types.js';
 import type { StopRequest } from '../sync/sync-engine.js';
 import { decideInstance } from './instance-decisions.js';
@@ -111,10 +111,7 @@ export class InstanceController implements Service {
 
   async #tick(signal: AbortSignal, span: Span | undefined): Promise<void> {
     // The database first: an instance the manager lists later than this read is never judged unlisted.
-    const states: InstanceState[] = [];
-    for await (const page of statePages(this.#o.store, this.#o.cluster, NOT_STOPPED_PHASES, signal)) {
-      for (const state of page) states.push(state);
-    }
+    const states = await allStates(this.#o.store, this.#o.cluster, NOT_STOPPED_PHASES, signal);
     const listed = await this.#listed(signal);
     const now = this.#now();
     const decided = new Map<string, { state: InstanceState; reason: string }>();

@@ -56,3 +56,17 @@ export async function* statePages(
     }
   }
 }
+
+/** All of `statePages` in one list: the same reads, with the same turns of the event loop between. */
+export async function allStates(
+  store: Pick<InstanceStore, 'listInstanceStates'>,
+  clusterName: string,
+  phases: readonly InstancePhase[],
+  signal?: AbortSignal,
+): Promise<InstanceState[]> {
+  const states: InstanceState[] = [];
+  for await (const page of statePages(store, clusterName, phases, signal)) {
+    for (const state of page) states.push(state);
+  }
+  return states;
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RECORDS_PER_READ, recordPages, STATES_PER_READ, statePages } from '../../src/store/record-pages.js';
+import {
+  allStates,
+  RECORDS_PER_READ,
+  recordPages,
+  STATES_PER_READ,
+  statePages,
+} from '../../src/store/record-pages.js';
 import type { InstancePhase, InstanceRecord, InstanceState } from '../../src/store/types.js';
 import { instanceRecord, instanceRow } from '../contract/store-fixtures.js';
 
@@ -126,6 +132,23 @@ describe('statePages', () => {
       running.slice(0, STATES_PER_READ).map((s) => s.id),
       running.slice(STATES_PER_READ).map((s) => s.id),
       ['p-1', 'p-2'],
+    ]);
+  });
+
+  it('gives every page in one list with allStates, read the same way', async () => {
+    const log: string[] = [];
+    const running = Array.from({ length: STATES_PER_READ + 1 }, (_, i) =>
+      state(`r-${String(i).padStart(6, '0')}`, 'running'),
+    );
+    const rows = [state('p-1', 'pending'), ...running];
+
+    const states = await allStates(stateStore(rows, log), 'eu-1', ['running', 'pending']);
+
+    expect(states.map((s) => s.id)).toEqual([...running.map((s) => s.id), 'p-1']);
+    expect(log).toEqual([
+      'read running after -',
+      `read running after ${running[STATES_PER_READ - 1]?.id}`,
+      'read pending after -',
     ]);
   });
 
