@@ -52,9 +52,18 @@ const CHANNEL_OPTIONS: ChannelOptions = {
   'grpc-node.flow_control_window': 16 * 1024 * 1024,
 };
 
+/**
+ * Largest GetWorkspaces answer taken. The snapshot of a whole cluster is one message, about 1.2 KB
+ * per workspace: the channels' 16 MiB (the original's limit, kept for every other message) stopped
+ * every resync of a cluster listing more than about 13,000 (decision 57).
+ */
+const SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024;
+
 /** ws-manager client for one cluster. Close it when done. */
 export class WsmanClient {
   readonly #client: WorkspaceManagerClient;
+  /** GetWorkspaces only, on a channel of its own: gRPC sets the message limit per channel. */
+  readonly #snapshots: WorkspaceManagerClient;
 
   /** Throws InvalidTlsError when the TLS material is unusable. */
   constructor(target: WsmanTarget) {
@@ -64,14 +73,19 @@ export class WsmanClient {
       options['grpc.keepalive_timeout_ms'] = target.keepalive.timeoutMs;
     }
     if (target.tls) options['grpc.ssl_target_name_override'] = target.tlsServerName ?? 'ws-manager';
-    this.#client = new WorkspaceManagerClient(target.url, channelCredentials(target.tls), options);
+    const credentials = channelCredentials(target.tls);
+    this.#client = new WorkspaceManagerClient(target.url, credentials, options);
+    this.#snapshots = new WorkspaceManagerClient(target.url, credentials, {
+      ...options,
+      'grpc.max_receive_message_length': SNAPSHOT_MAX_BYTES,
+    });
   }
 
   /** The current snapshot of all workspaces. */
   getWorkspaces(signal: AbortSignal, deadlineMs: number): Promise<WorkspaceStatus[]> {
     return this.#unary<GetWorkspacesRequest, WorkspaceStatus[]>(
       (req, md, opts, cb) =>
-        this.#client.makeUnaryRequest<GetWorkspacesRequest, GetWorkspacesResponse>(
+        this.#snapshots.makeUnaryRequest<GetWorkspacesRequest, GetWorkspacesResponse>(
           GET_WORKSPACES.path,
           GET_WORKSPACES.requestSerialize,
           decodeGetWorkspacesResponse,
@@ -113,6 +127,7 @@ export class WsmanClient {
 
   close(): void {
     this.#client.close();
+    this.#snapshots.close();
   }
 
   #unary<Req, Res>(
